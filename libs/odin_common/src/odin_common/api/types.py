@@ -1,0 +1,147 @@
+"""Building blocks shared by the API models: names, durations, failures, retry policies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from odin_common.durations import format_duration, parse_duration
+
+
+def _to_duration(value: object) -> timedelta:
+    return parse_duration(value)
+
+
+def _duration_out(value: timedelta) -> str:
+    return format_duration(value) or "0s"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_to_duration),
+    PlainSerializer(_duration_out, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "A duration: '250ms', '30s', '5m', '1h30m', or a number of seconds.",
+            "examples": ["30s"],
+        }
+    ),
+]
+"""A length of time: a Go-style string or a number of seconds; rendered back as a string."""
+
+
+def _not_dot_segment(value: str) -> str:
+    if value in {".", ".."}:
+        raise ValueError("'.' and '..' cannot be used: HTTP clients resolve them away in paths")
+    return value
+
+
+NamespaceName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$"),
+]
+"""1-255 characters: letters, digits, '.', '_' and '-', starting with a letter or digit."""
+
+Identifier = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    AfterValidator(_not_dot_segment),
+]
+"""A workflow/activity type, task queue or activity id: 1-1000 characters, no control chars,
+not '.' or '..'."""
+
+WorkflowId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\x00-\x1f\x7f/]+$"),
+    AfterValidator(_not_dot_segment),
+]
+"""1-1000 characters without '/' or control characters, not '.' or '..' (it is a path segment
+of the API)."""
+
+RunId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+Identity = Annotated[str, StringConstraints(max_length=255)]
+
+
+class StrictModel(BaseModel):
+    """Request bodies: unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResponseModel(BaseModel):
+    """Response bodies (and documents the services pass through unchanged)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Failure(BaseModel):
+    """Why something failed, on the wire: ``{message, type?, non_retryable?, details?}``.
+
+    ``cause`` chains failures (an activity failure inside a workflow failure);
+    ``timeout_type`` is set on timeouts (``start_to_close``, ``schedule_to_start``,
+    ``schedule_to_close``, ``heartbeat``, ``execution``, ``run``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: Annotated[str, StringConstraints(max_length=32768)] = ""
+    type: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    non_retryable: bool = False
+    details: Any = None
+    stack_trace: Annotated[str, StringConstraints(max_length=65536)] | None = None
+    timeout_type: str | None = None
+    cause: Failure | None = None
+
+
+class RetryPolicy(BaseModel):
+    """How an activity (or workflow) is retried. Defaults follow Temporal's."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"initial_interval": "1s", "backoff_coefficient": 2.0, "maximum_attempts": 5}
+            ]
+        },
+    )
+
+    initial_interval: Duration = Field(default=timedelta(seconds=1))
+    backoff_coefficient: float = Field(2.0, ge=1.0, le=100.0)
+    maximum_interval: Duration | None = Field(None, description="Default: 100 x initial_interval.")
+    maximum_attempts: int = Field(0, ge=0, description="0 means unlimited.")
+    non_retryable_error_types: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(
+        default_factory=list
+    )
+
+    def effective_maximum_interval(self) -> timedelta:
+        return self.maximum_interval or self.initial_interval * 100
+
+    def backoff(self, attempt: int) -> timedelta:
+        """The wait before attempt ``attempt + 1`` after attempt ``attempt`` failed."""
+        cap = self.effective_maximum_interval().total_seconds()
+        try:
+            interval = self.initial_interval.total_seconds() * self.backoff_coefficient ** (
+                max(attempt, 1) - 1
+            )
+        except OverflowError:
+            interval = cap
+        return timedelta(seconds=min(interval, cap))
+
+
+Payloads = list[Any]
+"""Positional arguments, as a JSON array."""

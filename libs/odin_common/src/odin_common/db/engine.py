@@ -1,0 +1,92 @@
+"""Async engines for PostgreSQL (psycopg 3) and SQLite (aiosqlite), from one database URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from odin_common.errors import Unavailable
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy async URL for a user-facing database URL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database URL {url!r}: use postgresql://... or sqlite:///...")
+
+
+def sync_url(url: str) -> str:
+    """The SQLAlchemy sync URL (used by Alembic)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database URL {url!r}: use postgresql://... or sqlite:///...")
+
+
+def create_engine(url: str, *, pool_size: int = 16, single_writer: bool = False) -> AsyncEngine:
+    """An engine for ``url``.
+
+    On SQLite every connection uses WAL and a busy timeout; ``single_writer`` keeps one
+    connection (history in the dev mode: SQLite has one writer anyway, and one connection
+    can never deadlock with itself) and begins transactions IMMEDIATE.
+    """
+    target = async_url(url)
+    if target.startswith("sqlite"):
+        engine = create_async_engine(
+            target,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=1 if single_writer else max(1, min(pool_size, 4)),
+            max_overflow=0,
+            pool_timeout=120,
+            connect_args={"timeout": 60, "isolation_level": None},
+        )
+        _configure_sqlite(engine, immediate=single_writer)
+        return engine
+    kwargs: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": 30,
+        "pool_recycle": 1800,
+        "pool_pre_ping": False,
+    }
+    return create_async_engine(target, **kwargs)
+
+
+def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def check_connection(conn: AsyncConnection) -> None:
+    await conn.execute(text("SELECT 1"))
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise :class:`Unavailable` if the database cannot be reached."""
+    try:
+        async with engine.connect() as conn:
+            await check_connection(conn)
+    except Exception as exc:  # any driver error means "not reachable"
+        raise Unavailable(f"the database is unreachable: {exc}") from exc

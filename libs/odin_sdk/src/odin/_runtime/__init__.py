@@ -1,0 +1,1 @@
+"""The SDK's machinery: definitions, the deterministic workflow event loop and replay."""

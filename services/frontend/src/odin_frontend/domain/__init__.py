@@ -1,0 +1,1 @@
+"""Pure rules of the frontend: no I/O, no FastAPI."""

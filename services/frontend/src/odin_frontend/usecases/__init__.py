@@ -1,0 +1,1 @@
+"""What the frontend does with a validated request: where it goes, and the checks on the way."""

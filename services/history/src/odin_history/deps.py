@@ -1,0 +1,20 @@
+"""Dependency aliases of the history routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from odin_common.api.types import NamespaceName, WorkflowId
+from odin_history.engine.context import HistoryContext
+
+
+def _context(request: Request) -> HistoryContext:
+    ctx: HistoryContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[HistoryContext, Depends(_context)]
+NamespacePath = Annotated[NamespaceName, Path(description="Namespace name.")]
+WorkflowIdPath = Annotated[WorkflowId, Path(description="Workflow id.")]

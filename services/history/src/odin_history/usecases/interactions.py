@@ -1,0 +1,188 @@
+"""Signals, signal-with-start, cancellation requests and queries from clients; and the
+internal calls history processes make to each other about child workflows."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from odin_common.api.internal import (
+    BuildQueryTaskRequest,
+    ChildEventRequest,
+    ChildStartRequest,
+    QueryTaskInfo,
+    QueryTaskRequest,
+)
+from odin_common.api.workflows import (
+    CancelRequest,
+    QueryRequest,
+    SignalRequest,
+    SignalWithStartRequest,
+    WorkflowStartRequest,
+)
+from odin_common.errors import WorkflowAlreadyStarted
+from odin_common.state import ParentInfo
+from odin_common.tokens import TaskToken
+from odin_history.domain import interactions
+from odin_history.engine.context import HistoryContext
+from odin_history.engine.workflows import Session
+from odin_history.store.events import read_events
+from odin_history.usecases.start_workflow import start_workflow
+
+
+async def signal_workflow(
+    ctx: HistoryContext, namespace: str, workflow_id: str, signal_name: str, req: SignalRequest
+) -> dict[str, Any]:
+    ns = await ctx.namespaces.get(namespace)
+
+    async def body(s: Session) -> dict[str, Any]:
+        state, version = await s.load(req.run_id)
+        m = s.machine(state)
+        interactions.signal(m, signal_name, req.args, identity="", request_id=req.request_id)
+        await s.commit(m, version)
+        return {"workflow_id": workflow_id, "run_id": state.run_id}
+
+    return await ctx.engine.run(ns, workflow_id, body)
+
+
+async def signal_with_start(
+    ctx: HistoryContext,
+    namespace: str,
+    workflow_id: str,
+    signal_name: str,
+    req: SignalWithStartRequest,
+) -> tuple[int, dict[str, Any]]:
+    """Signal the running run, or start one (the signal is its first event after the start)."""
+    ns = await ctx.namespaces.get(namespace)
+    start = WorkflowStartRequest.model_validate(req.model_dump(exclude={"signal_args"}))
+
+    async def body(s: Session) -> tuple[int, dict[str, Any]] | None:
+        current_id = await s.current_run_id()
+        if current_id is None:
+            return None
+        state, version = await s.load(current_id)
+        if not state.running:
+            return None
+        m = s.machine(state)
+        interactions.signal(m, signal_name, req.signal_args, identity="", request_id=req.request_id)
+        await s.commit(m, version)
+        return 200, {"workflow_id": workflow_id, "run_id": state.run_id, "started": False}
+
+    signaled = await ctx.engine.run(ns, workflow_id, body)
+    if signaled is not None:
+        return signaled
+    try:
+        return await start_workflow(
+            ctx, namespace, workflow_id, start, signals=[(signal_name, req.signal_args)]
+        )
+    except WorkflowAlreadyStarted:
+        # Another start won the race: the run exists now, so signal it.
+        return await signal_with_start(ctx, namespace, workflow_id, signal_name, req)
+
+
+async def cancel_workflow(
+    ctx: HistoryContext, namespace: str, workflow_id: str, req: CancelRequest
+) -> dict[str, Any]:
+    ns = await ctx.namespaces.get(namespace)
+
+    async def body(s: Session) -> dict[str, Any]:
+        state, version = await s.load(req.run_id)
+        m = s.machine(state)
+        interactions.request_cancel(m, reason=req.reason, identity="", request_id=req.request_id)
+        await s.commit(m, version)
+        return {"workflow_id": workflow_id, "run_id": state.run_id}
+
+    return await ctx.engine.run(ns, workflow_id, body)
+
+
+async def query_workflow(
+    ctx: HistoryContext, namespace: str, workflow_id: str, query_name: str, req: QueryRequest
+) -> bytes:
+    """Ask a worker of the workflow's task queue to answer the query from the run's state
+    (running or closed); nothing is written. The body of the answer is ``{result}``."""
+    ns = await ctx.namespaces.get(namespace)
+    state = await ctx.engine.read(ns, workflow_id, req.run_id)
+    request = QueryTaskRequest(
+        namespace=namespace,
+        task_queue=state.task_queue,
+        workflow_id=workflow_id,
+        run_id=state.run_id,
+        query=QueryTaskInfo(query_id=uuid.uuid4().hex, query_name=query_name, args=req.args),
+        timeout_seconds=ctx.settings.query_timeout_seconds,
+    )
+    resp = await ctx.matching.query(request)
+    return resp.body
+
+
+async def build_query_task(
+    ctx: HistoryContext, namespace: str, workflow_id: str, req: BuildQueryTaskRequest
+) -> dict[str, Any]:
+    """The query task a worker receives: the run's history and the query to answer."""
+    ns = await ctx.namespaces.get(namespace)
+    state = await ctx.engine.read(ns, workflow_id, req.run_id)
+    last = state.next_event_id - 1
+    async with ctx.db.connect() as conn:
+        stored = await read_events(conn, ns.id, workflow_id, state.run_id)
+    token = TaskToken(
+        kind="query",
+        namespace=namespace,
+        workflow_id=workflow_id,
+        run_id=state.run_id,
+        scheduled_event_id=0,
+        attempt=1,
+        query_id=req.query.query_id,
+    )
+    return {
+        "kind": "workflow",
+        "task_token": token.encode(),
+        "namespace": namespace,
+        "workflow_id": workflow_id,
+        "run_id": state.run_id,
+        "workflow_type": state.workflow_type,
+        "task_queue": req.task_queue,
+        "attempt": 1,
+        "scheduled_event_id": 0,
+        "started_event_id": last,
+        "previous_started_event_id": state.previous_started_event_id,
+        "history": [e.as_json() for e in stored if e.event_id <= last],
+        "next_page_token": None,
+        "queries": [req.query.model_dump(mode="json")],
+    }
+
+
+async def start_child(
+    ctx: HistoryContext, namespace: str, workflow_id: str, req: ChildStartRequest
+) -> tuple[int, dict[str, Any]]:
+    parent = ParentInfo(
+        namespace=req.parent_namespace,
+        namespace_id=req.parent_namespace_id,
+        workflow_id=req.parent_workflow_id,
+        run_id=req.parent_run_id,
+        initiated_event_id=req.initiated_event_id,
+    )
+    start = WorkflowStartRequest.model_validate(req.start)
+    return await start_workflow(ctx, namespace, workflow_id, start, parent=parent)
+
+
+async def child_event(
+    ctx: HistoryContext, namespace: str, workflow_id: str, req: ChildEventRequest
+) -> dict[str, Any]:
+    ns = await ctx.namespaces.get(namespace)
+
+    async def body(s: Session) -> dict[str, Any]:
+        state, version = await s.load(req.run_id)
+        m = s.machine(state)
+        interactions.apply_report(
+            m,
+            event=req.event,
+            initiated_event_id=req.initiated_event_id,
+            child_run_id=req.child_run_id,
+            status=req.status,
+            result=req.result,
+            failure=req.failure,
+            cause=req.cause,
+        )
+        await s.commit(m, version)
+        return {"accepted": True}
+
+    return await ctx.engine.run(ns, workflow_id, body)

@@ -1,0 +1,121 @@
+"""Signals, signal-with-start, cancellation requests and queries."""
+
+import pytest
+from history_testkit import HistoryDriver, activity_command
+
+pytestmark = pytest.mark.integration
+
+
+def _signals(task: dict) -> list[tuple[str, list]]:
+    return [
+        (e["attributes"]["signal_name"], e["attributes"]["args"])
+        for e in task["history"]
+        if e["event_type"] == "workflow_execution_signaled"
+    ]
+
+
+async def test_signals_reach_the_workflow_once_and_in_order(history: HistoryDriver) -> None:
+    await history.start("wf")
+    await history.run_task("wf", [])
+    for i in range(3):
+        resp = await history.post("wf/signal/approve", {"args": [i], "request_id": f"s-{i}"})
+        assert resp.status_code == 202, resp.text
+    again = await history.post("wf/signal/approve", {"args": [0], "request_id": "s-0"})
+    assert again.status_code == 202
+    task = await history.next_task("workflow", "wf")
+    assert _signals(task) == [("approve", [0]), ("approve", [1]), ("approve", [2])]
+
+
+async def test_a_signal_during_a_running_task_is_not_lost(history: HistoryDriver) -> None:
+    await history.start("wf")
+    task = await history.next_task("workflow", "wf")
+    await history.post("wf/signal/late", {"args": ["x"]})
+    assert "workflow_execution_signaled" not in await history.event_types("wf")
+    await history.complete_wt(task, [{"type": "complete_workflow"}])  # must see the signal first
+    assert (await history.describe("wf"))["status"] == "running"
+    task = await history.next_task("workflow", "wf")
+    assert _signals(task) == [("late", ["x"])]
+
+
+async def test_signals_to_unknown_or_closed_workflows(history: HistoryDriver) -> None:
+    resp = await history.post("nope/signal/s", {})
+    assert resp.status_code == 404
+    assert resp.json()["code"] == "workflow_not_found"
+    await history.start("wf")
+    await history.run_task("wf", [{"type": "complete_workflow"}])
+    resp = await history.post("wf/signal/s", {})
+    assert resp.status_code == 409
+    assert resp.json()["code"] == "workflow_not_running"
+
+
+async def test_signal_with_start_starts_then_signals(history: HistoryDriver) -> None:
+    body = {"workflow_type": "Wf", "task_queue": "q", "signal_args": [1]}
+    first = await history.post("wf/signal-with-start/go", body)
+    assert first.status_code == 201
+    assert first.json()["started"] is True
+    second = await history.post("wf/signal-with-start/go", {**body, "signal_args": [2]})
+    assert second.status_code == 200
+    assert second.json() == {**first.json(), "started": False}
+    task = await history.next_task("workflow", "wf")
+    types = [e["event_type"] for e in task["history"]]
+    assert types[:2] == ["workflow_execution_started", "workflow_execution_signaled"]
+    assert _signals(task) == [("go", [1]), ("go", [2])]
+
+
+async def test_cancel_request_is_recorded_once(history: HistoryDriver) -> None:
+    await history.start("wf")
+    await history.run_task("wf", [activity_command()])
+    for _ in range(2):
+        resp = await history.post("wf/cancel", {"reason": "stop", "request_id": "c-1"})
+        assert resp.status_code == 202
+    await history.post("wf/cancel", {"reason": "again"})
+    task = await history.next_task("workflow", "wf")
+    requested = [
+        e for e in task["history"] if e["event_type"] == "workflow_execution_cancel_requested"
+    ]
+    assert len(requested) == 1
+    assert requested[0]["attributes"]["reason"] == "stop"
+    resp = await history.complete_wt(task, [{"type": "cancel_workflow", "details": "cleaned up"}])
+    assert resp.status_code == 200
+    assert (await history.describe("wf"))["status"] == "canceled"
+    assert (await history.post("wf/cancel", {})).json()["code"] == "workflow_not_running"
+
+
+async def test_query_is_handed_to_matching_and_writes_nothing(history: HistoryDriver) -> None:
+    await history.start("wf")
+    await history.run_task("wf", [])
+    before = await history.events("wf")
+    resp = await history.post("wf/query/status", {"args": [1]})
+    assert resp.status_code == 200
+    assert resp.json() == {"result": "answer"}
+    (sent,) = history.matching.queries
+    assert sent["task_queue"] == "q"
+    assert sent["query"]["query_name"] == "status"
+    assert sent["query"]["args"] == [1]
+    assert await history.events("wf") == before
+    history.matching.query_answer = {"code": "query_failed", "status": 400, "detail": "no handler"}
+    failed = await history.post("wf/query/nope", {})
+    assert failed.status_code == 400
+    assert failed.json()["code"] == "query_failed"
+
+
+async def test_query_task_document_for_workers(history: HistoryDriver) -> None:
+    await history.start("wf")
+    await history.run_task("wf", [{"type": "complete_workflow", "result": 1}])
+    run_id = (await history.describe("wf"))["run_id"]
+    resp = await history.client.post(
+        "/internal/namespaces/default/workflows/wf/build-query-task",
+        json={
+            "run_id": run_id,
+            "task_queue": "q",
+            "query": {"query_id": "q1", "query_name": "status", "args": []},
+        },
+    )
+    assert resp.status_code == 200, resp.text
+    task = resp.json()
+    assert task["queries"] == [{"query_id": "q1", "query_name": "status", "args": []}]
+    assert task["history"][-1]["event_type"] == "workflow_execution_completed"
+    from odin_common.tokens import TaskToken
+
+    token = TaskToken.decode(task["task_token"])
+    assert (token.kind, token.query_id) == ("query", "q1")

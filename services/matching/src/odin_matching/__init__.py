@@ -1,0 +1,1 @@
+"""Odin matching: task queues on Redis Streams and worker long polls."""

@@ -1,0 +1,1 @@
+"""Odin system workers: the background jobs that are not per-shard (the task reconciler)."""

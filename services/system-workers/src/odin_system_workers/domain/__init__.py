@@ -1,0 +1,1 @@
+"""Pure rules of the system workers: no I/O, no FastAPI."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy Core queries of the system workers."""

@@ -1,0 +1,1 @@
+"""The operations of the system workers, one module each."""
