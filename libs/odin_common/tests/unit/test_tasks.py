@@ -45,7 +45,8 @@ async def test_stop_tasks_accepts_none_finished_and_failed_tasks() -> None:
     finished = asyncio.create_task(asyncio.sleep(0))
     await asyncio.sleep(0.01)
     await stop_tasks(None, failed, finished)  # nothing raised, nothing left unretrieved
-    assert failed.done() and finished.done()
+    assert failed.done()
+    assert finished.done()
 
 
 async def test_cancel_requested_sees_a_pending_cancellation() -> None:

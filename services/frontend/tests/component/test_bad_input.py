@@ -6,6 +6,7 @@ bodies are answered 4xx problem+json with a stable code, and no peer receives an
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import httpx
@@ -242,6 +243,80 @@ CASES: list[Any] = [
     ),
     pytest.param(
         "POST", WF, b'{"workflow_type": "W", ', 400, "invalid_argument", id="start-truncated_json"
+    ),
+    pytest.param(
+        "POST",
+        WF,
+        {**START, "input": [2**64]},
+        400,
+        "invalid_argument",
+        id="start-int_beyond_64_bits",
+    ),
+    pytest.param(
+        "POST",
+        WF,
+        {**START, "memo": {"n": -(2**63) - 1}},
+        400,
+        "invalid_argument",
+        id="start-memo_int_beyond_64_bits",
+    ),
+    pytest.param(
+        "POST",
+        WF,
+        {**START, "cron_schedule": "every tuesday"},
+        400,
+        "invalid_argument",
+        id="start-bad_cron",
+    ),
+    pytest.param(
+        "POST",
+        WF,
+        {**START, "cron_schedule": "0 * * * *", "start_delay": "1m"},
+        400,
+        "invalid_argument",
+        id="start-cron_and_delay",
+    ),
+    pytest.param(
+        "POST",
+        f"{WF}/signal/approve",
+        {"args": [{"n": 2**70}]},
+        400,
+        "invalid_argument",
+        id="signal-int_beyond_64_bits",
+    ),
+    pytest.param(
+        "POST",
+        f"{NS}/default/activity-tasks/complete",
+        {"task_token": AT, "result": 2**64},
+        400,
+        "invalid_argument",
+        id="complete_at-int_beyond_64_bits",
+    ),
+    pytest.param(
+        "POST",
+        f"{NS}/default/workflow-tasks/complete",
+        {"task_token": WT, "commands": [{"type": "complete_workflow", "result": [2**64]}]},
+        400,
+        "invalid_argument",
+        id="complete_wt-int_beyond_64_bits",
+    ),
+    pytest.param(
+        "POST",
+        f"{NS}/default/workflow-tasks/complete",
+        {
+            "task_token": WT,
+            "commands": [
+                {
+                    "type": "start_child_workflow",
+                    "workflow_id": "c",
+                    "workflow_type": "C",
+                    "cron_schedule": "nope",
+                }
+            ],
+        },
+        400,
+        "invalid_argument",
+        id="complete_wt-child_bad_cron",
     ),
     # --- GET describe
     pytest.param(
@@ -717,7 +792,8 @@ CASES: list[Any] = [
 def _send(client: httpx.AsyncClient, method: str, target: str, body: Any) -> Any:
     if body is None:
         return client.request(method, target)
-    content = body if isinstance(body, bytes) else orjson.dumps(body)
+    # json.dumps, not orjson: these bodies include integers beyond 64 bits on purpose.
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
     return client.request(
         method, target, content=content, headers={"content-type": "application/json"}
     )

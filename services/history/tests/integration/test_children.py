@@ -75,6 +75,56 @@ async def test_parent_close_policies(history: HistoryDriver, policy: str, status
     await assert_eventually(child_state, timeout=15)
 
 
+async def test_a_child_started_as_its_parent_closes_still_gets_the_policy(
+    history: HistoryDriver,
+) -> None:
+    # The start of the child is carried out after the parent has already closed.
+    await history.start("parent")
+    await history.run_task(
+        "parent", [child(parent_close_policy="terminate"), {"type": "complete_workflow"}]
+    )
+    assert (await history.describe("parent"))["status"] == "completed"
+
+    async def child_terminated() -> None:
+        assert (await history.describe("child"))["status"] == "terminated"
+
+    await assert_eventually(child_terminated, timeout=15)
+
+
+async def test_parent_close_policy_follows_a_child_that_continued_as_new(
+    history: HistoryDriver,
+) -> None:
+    await history.start("parent")
+    await history.run_task("parent", [child(parent_close_policy="terminate")])
+    (started,) = await _events_of(history, "parent", "child_workflow_execution_started")
+    await history.run_task("child", [{"type": "continue_as_new"}])
+    second_run = (await history.describe("child"))["run_id"]
+    assert second_run != started["attributes"]["run_id"]
+    await history.client.post("/api/v1/namespaces/default/workflows/parent/terminate", json={})
+
+    async def child_terminated() -> None:
+        desc = await history.describe("child")
+        assert (desc["run_id"], desc["status"]) == (second_run, "terminated")
+
+    await assert_eventually(child_terminated, timeout=15)
+
+
+async def test_cancelling_a_child_follows_its_continue_as_new(history: HistoryDriver) -> None:
+    await history.start("parent")
+    await history.run_task("parent", [child()])
+    (started,) = await _events_of(history, "parent", "child_workflow_execution_started")
+    await history.run_task("child", [{"type": "continue_as_new"}])
+    cancel = {
+        "type": "request_cancel_external_workflow",
+        "workflow_id": "child",
+        "run_id": started["attributes"]["run_id"],
+        "child_workflow_only": True,
+    }
+    await history.run_task("parent", [cancel])
+    await _events_of(history, "parent", "external_workflow_execution_cancel_requested")
+    assert "workflow_execution_cancel_requested" in await history.event_types("child")
+
+
 async def test_signal_and_cancel_another_workflow(history: HistoryDriver) -> None:
     await history.start("target")
     await history.run_task("target", [])

@@ -62,6 +62,29 @@ async def test_signal_with_start_starts_then_signals(history: HistoryDriver) -> 
     assert _signals(task) == [("go", [1]), ("go", [2])]
 
 
+async def test_signal_with_start_on_a_closed_id_follows_the_reuse_policy(
+    history: HistoryDriver,
+) -> None:
+    await history.start("wf")
+    await history.run_task("wf", [{"type": "complete_workflow"}])
+    body = {"workflow_type": "Wf", "task_queue": "q", "signal_args": [1]}
+    refused = await history.post(
+        "wf/signal-with-start/go", {**body, "id_reuse_policy": "reject_duplicate"}
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "workflow_already_started"
+    assert await history.event_types("wf") == [
+        "workflow_execution_started",
+        "workflow_task_scheduled",
+        "workflow_task_started",
+        "workflow_task_completed",
+        "workflow_execution_completed",
+    ]
+    started = await history.post("wf/signal-with-start/go", body)
+    assert started.status_code == 201
+    assert started.json()["started"] is True
+
+
 async def test_cancel_request_is_recorded_once(history: HistoryDriver) -> None:
     await history.start("wf")
     await history.run_task("wf", [activity_command()])

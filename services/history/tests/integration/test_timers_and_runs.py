@@ -114,8 +114,16 @@ async def test_execution_timeout_spans_retries(history: HistoryDriver) -> None:
     assert result.json()["status"] == "timed_out"
 
 
+async def test_a_cron_workflows_first_run_waits_for_the_schedule(history: HistoryDriver) -> None:
+    await history.start("wf", cron_schedule="0 0 1 1 *")  # next New Year, far away
+    started = (await history.events("wf"))[0]["attributes"]
+    assert started["first_workflow_task_backoff"] is not None
+    assert await history.event_types("wf") == ["workflow_execution_started"]
+    assert (await history.describe("wf"))["pending_workflow_task"] is None
+
+
 async def test_cron_workflow_runs_again_on_schedule(history: HistoryDriver) -> None:
-    first = (await history.start("wf", cron_schedule="*/5 * * * *")).json()
+    first = (await history.start("wf", cron_schedule="* * * * * *")).json()  # every second
     await _run_task(history, [{"type": "complete_workflow", "result": 1}])
     old = await history.client.get(
         "/api/v1/namespaces/default/workflows/wf", params={"run_id": first["run_id"]}
@@ -126,4 +134,20 @@ async def test_cron_workflow_runs_again_on_schedule(history: HistoryDriver) -> N
     assert started["initiator"] == "cron"
     assert started["last_completion_result"] == 1
     assert started["first_workflow_task_backoff"] is not None
-    assert len(next_run) == 1  # the first task waits for the schedule
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"cron_schedule": "not a cron"},
+        {"cron_schedule": "61 * * * *"},
+        {"cron_schedule": "0 0 31 2 *"},  # February 31st never comes
+        {"cron_schedule": "0 * * * *", "start_delay": "5s"},
+    ],
+)
+async def test_bad_cron_schedules_are_refused(history: HistoryDriver, body: dict[str, Any]) -> None:
+    response = await history.start("wf", **body)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    described = await history.client.get(f"/api/v1/namespaces/{history.ns}/workflows/wf")
+    assert described.status_code == 404

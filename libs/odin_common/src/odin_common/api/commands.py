@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
 from odin_common.api.types import (
+    CronSchedule,
     Duration,
     Failure,
     Identifier,
+    JsonValue,
     Payloads,
     RetryPolicy,
     RunId,
@@ -51,7 +53,7 @@ class CancelTimerCommand(StrictModel):
 
 class CompleteWorkflowCommand(StrictModel):
     type: Literal["complete_workflow"]
-    result: Any = None
+    result: JsonValue = None
 
 
 class FailWorkflowCommand(StrictModel):
@@ -61,7 +63,7 @@ class FailWorkflowCommand(StrictModel):
 
 class CancelWorkflowCommand(StrictModel):
     type: Literal["cancel_workflow"]
-    details: Any = None
+    details: JsonValue = None
 
 
 class ContinueAsNewCommand(StrictModel):
@@ -72,8 +74,8 @@ class ContinueAsNewCommand(StrictModel):
     run_timeout: Duration | None = None
     task_timeout: Duration | None = None
     backoff_start_interval: Duration | None = None
-    memo: dict[str, Any] | None = None
-    search_attributes: dict[str, Any] | None = None
+    memo: dict[str, JsonValue] | None = None
+    search_attributes: dict[str, JsonValue] | None = None
 
 
 class StartChildWorkflowCommand(StrictModel):
@@ -90,9 +92,9 @@ class StartChildWorkflowCommand(StrictModel):
         Literal["allow_duplicate", "allow_duplicate_failed_only", "reject_duplicate"] | None
     ) = None
     retry_policy: RetryPolicy | None = None
-    cron_schedule: str | None = None
-    memo: dict[str, Any] | None = None
-    search_attributes: dict[str, Any] | None = None
+    cron_schedule: CronSchedule | None = None
+    memo: dict[str, JsonValue] | None = None
+    search_attributes: dict[str, JsonValue] | None = None
 
 
 class SignalExternalWorkflowCommand(StrictModel):
@@ -114,12 +116,12 @@ class RequestCancelExternalWorkflowCommand(StrictModel):
 class RecordMarkerCommand(StrictModel):
     type: Literal["record_marker"]
     marker_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    details: Any = None
+    details: JsonValue = None
 
 
 class UpsertSearchAttributesCommand(StrictModel):
     type: Literal["upsert_search_attributes"]
-    search_attributes: dict[str, Any]
+    search_attributes: dict[str, JsonValue]
 
 
 Command = Annotated[

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from odin_common.api.types import (
     Identifier,
     Identity,
+    JsonValue,
     NamespaceName,
     Payloads,
     ResponseModel,
     StrictModel,
 )
+from odin_common.api.workflows import WorkflowStartRequest
 
 DispatchKind = Literal["workflow", "activity"]
 
@@ -112,8 +114,7 @@ class ChildStartRequest(StrictModel):
     parent_workflow_id: str
     parent_run_id: str
     initiated_event_id: int
-    start: dict[str, Any]
-    """A ``WorkflowStartRequest`` document."""
+    start: WorkflowStartRequest
 
 
 class ChildEventRequest(StrictModel):
@@ -133,6 +134,6 @@ class ChildEventRequest(StrictModel):
     ]
     child_run_id: str | None = None
     status: str | None = None
-    result: Any = None
-    failure: dict[str, Any] | None = None
+    result: JsonValue = None
+    failure: dict[str, JsonValue] | None = None
     cause: str | None = None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+from croniter import CroniterError, croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -16,6 +17,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from odin_common import jsonutil
 from odin_common.durations import format_duration, parse_duration
 
 
@@ -70,11 +72,52 @@ WorkflowId = Annotated[
 """1-1000 characters without '/' or control characters, not '.' or '..' (it is a path segment
 of the API)."""
 
+
+def _valid_cron(value: str) -> str:
+    try:
+        croniter(value, datetime.now(UTC)).get_next(datetime)
+    except (ValueError, KeyError, CroniterError) as exc:
+        raise ValueError(f"not a valid cron schedule: {exc}") from None
+    return value
+
+
+CronSchedule = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=255),
+    AfterValidator(_valid_cron),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 255,
+            "description": "A cron expression (5 fields, or 6 with seconds last, or @hourly, "
+            "@daily, ...), evaluated in UTC.",
+            "examples": ["0 * * * *"],
+        }
+    ),
+]
+"""A cron expression that has a next fire time."""
+
 RunId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 Identity = Annotated[str, StringConstraints(max_length=255)]
+
+
+def _storable(value: Any) -> Any:
+    try:
+        jsonutil.dumps(value)
+    except TypeError as exc:
+        raise ValueError(
+            f"cannot be stored: {exc} (integers must lie between -2**63 and 2**64 - 1)"
+        ) from None
+    return value
+
+
+JsonValue = Annotated[Any, AfterValidator(_storable)]
+"""Any JSON value the store can keep as it is. JSON itself allows integers of any size;
+the store (like Temporal's and most JSON tooling) keeps 64-bit ones, so larger ones are
+refused with a 400 instead of failing later when the event is written."""
 
 
 class StrictModel(BaseModel):
@@ -102,7 +145,7 @@ class Failure(BaseModel):
     message: Annotated[str, StringConstraints(max_length=32768)] = ""
     type: Annotated[str, StringConstraints(max_length=1000)] | None = None
     non_retryable: bool = False
-    details: Any = None
+    details: JsonValue = None
     stack_trace: Annotated[str, StringConstraints(max_length=65536)] | None = None
     timeout_type: str | None = None
     cause: Failure | None = None
@@ -143,5 +186,5 @@ class RetryPolicy(BaseModel):
         return timedelta(seconds=min(interval, cap))
 
 
-Payloads = list[Any]
+Payloads = list[JsonValue]
 """Positional arguments, as a JSON array."""

@@ -13,6 +13,7 @@ from odin_common.api.types import (
     Duration,
     Failure,
     Identity,
+    JsonValue,
     Payloads,
     ResponseModel,
     StrictModel,
@@ -174,7 +175,7 @@ class WorkflowTaskCompleteRequest(StrictModel):
     task_token: TaskTokenText
     commands: list[Command] = Field(default_factory=list, max_length=10000)
     identity: Identity = ""
-    query_results: dict[str, Any] | None = None
+    query_results: dict[str, JsonValue] | None = None
     sticky_task_queue: Annotated[str, StringConstraints(max_length=1000)] | None = None
     sticky_schedule_to_start_timeout: Duration | None = None
 
@@ -212,7 +213,7 @@ class ActivityHeartbeatRequest(StrictModel):
     )
 
     task_token: TaskTokenText
-    details: Any = None
+    details: JsonValue = None
     identity: Identity = ""
 
 
@@ -229,7 +230,7 @@ class ActivityCompleteRequest(StrictModel):
     )
 
     task_token: TaskTokenText
-    result: Any = None
+    result: JsonValue = None
     identity: Identity = ""
 
 
@@ -257,7 +258,7 @@ class ActivityFailRequest(StrictModel):
 
 class ActivityCancelRequest(StrictModel):
     task_token: TaskTokenText
-    details: Any = None
+    details: JsonValue = None
     identity: Identity = ""
 
 
@@ -299,7 +300,7 @@ class QueryTaskRespondRequest(StrictModel):
     )
 
     task_token: TaskTokenText
-    result: Any = None
+    result: JsonValue = None
     error: Annotated[str, StringConstraints(max_length=32768)] | None = Field(
         None, description="Set when the query failed (unknown query, the handler raised)."
     )

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from odin_common.api.events import HistoryEvent
 from odin_common.api.types import (
+    CronSchedule,
     Duration,
     Failure,
     Identifier,
+    JsonValue,
     Payloads,
     RequestId,
     ResponseModel,
@@ -60,10 +62,22 @@ class WorkflowStartRequest(StrictModel):
         description="Limit on one workflow task (max 2m).",
     )
     retry_policy: RetryPolicy | None = None
-    memo: dict[str, Any] | None = None
-    search_attributes: dict[str, Any] | None = None
-    cron_schedule: str | None = Field(None, max_length=255)
-    start_delay: Duration | None = None
+    memo: dict[str, JsonValue] | None = None
+    search_attributes: dict[str, JsonValue] | None = None
+    cron_schedule: CronSchedule | None = Field(
+        None,
+        description="Run on this schedule (UTC): the first run waits for the first match, and "
+        "each run that closes is followed by the next one at the next match.",
+    )
+    start_delay: Duration | None = Field(
+        None, description="Wait this long before the first workflow task. Not with cron_schedule."
+    )
+
+    @model_validator(mode="after")
+    def _delay_or_cron(self) -> WorkflowStartRequest:
+        if self.cron_schedule is not None and self.start_delay is not None:
+            raise ValueError("start_delay cannot be combined with cron_schedule")
+        return self
 
 
 class WorkflowStartResponse(ResponseModel):
@@ -197,7 +211,7 @@ class TerminateRequest(StrictModel):
     )
 
     reason: str | None = Field(None, max_length=4096)
-    details: Any = None
+    details: JsonValue = None
     run_id: RunId | None = None
     request_id: RequestId | None = None
 

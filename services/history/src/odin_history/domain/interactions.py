@@ -190,6 +190,7 @@ def request_cancel_external(
             "initiated_event_id": initiated,
             "workflow_id": cmd.workflow_id,
             "run_id": cmd.run_id,
+            "child_workflow_only": cmd.child_workflow_only,
             "request_id": f"{state.run_id}:{initiated}",
         },
     )
@@ -202,6 +203,17 @@ CHILD_CLOSE_EVENTS = {
     "terminated": EventType.CHILD_WORKFLOW_EXECUTION_TERMINATED,
     "timed_out": EventType.CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
 }
+
+
+def _child_started_after_close(m: Machine, initiated_event_id: int, run_id: str | None) -> None:
+    """The parent closed before it heard that this child started: apply its parent close
+    policy now, or the child would outlive a parent that asked for it to be stopped."""
+    child = m.state.children.pop(initiated_event_id, None)
+    if child is None or run_id is None:
+        return  # unknown, or already handled
+    child.run_id = run_id
+    m.changed = True
+    m.add_parent_close_policy(child, m.state.status)
 
 
 def apply_report(
@@ -219,6 +231,13 @@ def apply_report(
     or after the run closed change nothing."""
     state = m.state
     if not state.running:
+        if event == "child_started":
+            _child_started_after_close(m, initiated_event_id, child_run_id)
+        elif (
+            event in {"child_start_failed", "child_closed"}
+            and state.children.pop(initiated_event_id, None) is not None
+        ):
+            m.changed = True
         return
     if event in {"child_started", "child_start_failed", "child_closed"}:
         child = state.children.get(initiated_event_id)

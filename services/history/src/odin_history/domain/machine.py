@@ -26,7 +26,7 @@ from odin_common.api.internal import DispatchTask
 from odin_common.clock import rfc3339
 from odin_common.durations import format_duration
 from odin_common.errors import TaskNotFound, WorkflowNotRunning
-from odin_common.state import ExecutionState, WorkflowTaskInfo
+from odin_common.state import ChildInfo, ExecutionState, WorkflowTaskInfo
 
 TaskIdAllocator = Callable[[], int]
 
@@ -460,7 +460,12 @@ class Machine:
         state.buffered_events = []
         state.activities = {}
         state.timers = {}
-        state.children = {}
+        # Children still starting stay: their parent close policy applies once they have.
+        state.children = {
+            key: child
+            for key, child in state.children.items()
+            if child.run_id is None and child.parent_close_policy != "abandon"
+        }
         state.signals = {}
         state.request_cancels = {}
         state.sticky_task_queue = None
@@ -489,18 +494,25 @@ class Machine:
                 },
             )
         for child in state.children.values():
-            if child.parent_close_policy == "abandon":
-                continue
-            self.add_transfer(
-                "parent_closed",
-                {
-                    "namespace": child.namespace,
-                    "workflow_id": child.workflow_id,
-                    "run_id": child.run_id,
-                    "policy": child.parent_close_policy,
-                    "reason": f"parent {state.workflow_id} closed ({status})",
-                },
-            )
+            if child.parent_close_policy != "abandon":
+                self.add_parent_close_policy(child, status)
+
+    def add_parent_close_policy(self, child: ChildInfo, parent_status: str) -> None:
+        """Terminate the child, or ask it to cancel, as its parent close policy says (this run
+        has closed). A child not yet known to have started is dealt with when its start is
+        reported."""
+        if child.run_id is None:
+            return
+        self.add_transfer(
+            "parent_closed",
+            {
+                "namespace": child.namespace,
+                "workflow_id": child.workflow_id,
+                "run_id": child.run_id,
+                "policy": child.parent_close_policy,
+                "reason": f"parent {self.state.workflow_id} closed ({parent_status})",
+            },
+        )
 
 
 def _close_failure(status: str, attributes: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 from odin_common.api.events import EventType
 from odin_common.api.types import RetryPolicy
@@ -224,8 +224,13 @@ def continue_run(
     return successor
 
 
-def cron_backoff(cron: str, now: datetime) -> timedelta:
-    nxt: datetime = croniter(cron, now).get_next(datetime)
+def cron_backoff(cron: str, now: datetime) -> timedelta | None:
+    """The wait until the schedule's next match; None when it has none (a schedule with
+    a year in the past, or one stored before schedules were validated)."""
+    try:
+        nxt: datetime = croniter(cron, now).get_next(datetime)
+    except (ValueError, KeyError, CroniterError):
+        return None
     return max(nxt - now, timedelta(0))
 
 
@@ -274,12 +279,13 @@ def _next_run_or_close(
                 completed_event_id=completed_event_id,
             )
             return
-    if state.cron_schedule:
+    cron_wait = cron_backoff(state.cron_schedule, m.now) if state.cron_schedule else None
+    if cron_wait is not None:
         continue_run(
             m,
             initiator="cron",
             spec=spec_of(state),
-            backoff=cron_backoff(state.cron_schedule, m.now),
+            backoff=cron_wait,
             failure=failure,
             last_result=result,
             completed_event_id=completed_event_id,

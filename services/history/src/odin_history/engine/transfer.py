@@ -11,11 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from odin_common.api.internal import DispatchTask
 from odin_common.clients import MatchingClient
 from odin_common.clock import Clock
+from odin_common.errors import OdinError
 from odin_common.tasks import raise_if_cancelled, stop_tasks
 from odin_history.domain.machine import TransferTask
 from odin_history.engine.shards import ShardController
@@ -26,6 +28,17 @@ log = structlog.get_logger("odin.history.transfer")
 TaskKey = tuple[int, int]
 TaskHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
 """Does one non-dispatch transfer task (cross-workflow work); raises to be retried."""
+
+
+CROSS_WORKFLOW_CONCURRENCY = 64
+"""Cross-workflow transfer tasks (child starts, signals, ...) carried out at once."""
+
+
+def _permanent(exc: Exception) -> bool:
+    """A refusal that repeating the same request cannot change (bad input, not found)."""
+    if isinstance(exc, ValidationError):
+        return True
+    return isinstance(exc, OdinError) and 400 <= exc.status < 500 and exc.status not in {408, 429}
 
 
 class TransferProcessor:
@@ -52,6 +65,8 @@ class TransferProcessor:
         self._queue: asyncio.Queue[tuple[int, TransferTask]] = asyncio.Queue()
         self._inflight: set[TaskKey] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
+        self._cross_workflow_slots = asyncio.Semaphore(CROSS_WORKFLOW_CONCURRENCY)
 
     def submit(self, shard_id: int, tasks: list[TransferTask]) -> None:
         for task in tasks:
@@ -67,7 +82,7 @@ class TransferProcessor:
         self._tasks.append(asyncio.create_task(self._scanner(), name="transfer-scan"))
 
     async def stop(self) -> None:
-        await stop_tasks(*self._tasks)
+        await stop_tasks(*self._tasks, *self._background)
         self._tasks = []
 
     def scan_now(self) -> None:
@@ -85,10 +100,15 @@ class TransferProcessor:
     async def _process(self, batch: list[tuple[int, TransferTask]]) -> None:
         dispatch = [(s, t) for s, t in batch if t.task_type == "dispatch"]
         others = [(s, t) for s, t in batch if t.task_type != "dispatch"]
-        await asyncio.gather(
-            self._retrying(dispatch, self._push_dispatch),
-            *(self._retrying([item], self._run_other) for item in others),
-        )
+        for item in others:  # each on its own: one that keeps failing holds up nothing else
+            task = asyncio.create_task(self._other(item), name="transfer-cross-workflow")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        await self._retrying(dispatch, self._push_dispatch)
+
+    async def _other(self, item: tuple[int, TransferTask]) -> None:
+        async with self._cross_workflow_slots:
+            await self._retrying([item], self._run_other)
 
     async def _push_dispatch(self, tasks: list[tuple[int, TransferTask]]) -> None:
         await self.matching.add_tasks([DispatchTask.model_validate(t.payload) for _, t in tasks])
@@ -96,7 +116,21 @@ class TransferProcessor:
     async def _run_other(self, tasks: list[tuple[int, TransferTask]]) -> None:
         assert self.handle is not None, "no handler for cross-workflow transfer tasks"
         for _, task in tasks:
-            await self.handle(task.task_type, task.payload)
+            try:
+                await self.handle(task.task_type, task.payload)
+            except Exception as exc:
+                raise_if_cancelled()
+                if not _permanent(exc):
+                    raise
+                # The peer refused the request itself: repeating it cannot help. (Refusals
+                # the source workflow must hear about are reported by the handlers.)
+                log.error(
+                    "transfer task refused for good; dropped",
+                    task_type=task.task_type,
+                    task_id=task.task_id,
+                    workflow_id=task.payload.get("workflow_id"),
+                    error=repr(exc),
+                )
 
     async def _retrying(
         self,
@@ -116,9 +150,8 @@ class TransferProcessor:
                 await work(owned)
                 async with self.engine.begin() as conn:
                     await store.delete_transfer_tasks(conn, [(s, t.task_id) for s, t in owned])
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:  # a peer or the database is down: retry
+                raise_if_cancelled()
                 log.warning("transfer tasks failed; retrying", error=repr(exc), size=len(owned))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

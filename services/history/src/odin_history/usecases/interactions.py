@@ -29,6 +29,9 @@ from odin_history.engine.workflows import Session
 from odin_history.store.events import read_events
 from odin_history.usecases.start_workflow import start_workflow
 
+SIGNAL_WITH_START_ATTEMPTS = 5
+"""Signal-with-start races with concurrent starts and closes at most this many times."""
+
 
 async def signal_workflow(
     ctx: HistoryContext, namespace: str, workflow_id: str, signal_name: str, req: SignalRequest
@@ -68,16 +71,27 @@ async def signal_with_start(
         await s.commit(m, version)
         return 200, {"workflow_id": workflow_id, "run_id": state.run_id, "started": False}
 
-    signaled = await ctx.engine.run(ns, workflow_id, body)
-    if signaled is not None:
-        return signaled
-    try:
-        return await start_workflow(
-            ctx, namespace, workflow_id, start, signals=[(signal_name, req.signal_args)]
-        )
-    except WorkflowAlreadyStarted:
-        # Another start won the race: the run exists now, so signal it.
-        return await signal_with_start(ctx, namespace, workflow_id, signal_name, req)
+    async def is_running(s: Session) -> bool:
+        current_id = await s.current_run_id()
+        return current_id is not None and (await s.load(current_id))[0].running
+
+    for _ in range(SIGNAL_WITH_START_ATTEMPTS):
+        signaled = await ctx.engine.run(ns, workflow_id, body)
+        if signaled is not None:
+            return signaled
+        try:
+            return await start_workflow(
+                ctx, namespace, workflow_id, start, signals=[(signal_name, req.signal_args)]
+            )
+        except WorkflowAlreadyStarted:
+            # Either another start won the race (a run is open now: signal it on the next
+            # pass) or the id reuse policy refuses a new run (nothing is open: refuse too).
+            if await ctx.engine.run(ns, workflow_id, is_running) is False:
+                raise
+    raise WorkflowAlreadyStarted(
+        f"workflow {workflow_id!r} keeps being started and closed concurrently; try again",
+        workflow_id=workflow_id,
+    )
 
 
 async def cancel_workflow(
@@ -160,8 +174,7 @@ async def start_child(
         run_id=req.parent_run_id,
         initiated_event_id=req.initiated_event_id,
     )
-    start = WorkflowStartRequest.model_validate(req.start)
-    return await start_workflow(ctx, namespace, workflow_id, start, parent=parent)
+    return await start_workflow(ctx, namespace, workflow_id, req.start, parent=parent)
 
 
 async def child_event(

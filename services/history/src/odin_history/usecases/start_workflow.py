@@ -50,11 +50,15 @@ async def start_workflow(
     ns = await ctx.namespaces.get(namespace)
 
     def new(s: Session, spec: runs.RunSpec) -> Machine:
+        # A cron workflow's first run waits for the schedule's first match, as in Temporal.
+        backoff = req.start_delay
+        if req.cron_schedule is not None:
+            backoff = runs.cron_backoff(req.cron_schedule, s.now)
         return runs.new_run(
             spec,
             now=s.now,
             new_task_id=s.shard.new_task_id,
-            backoff=req.start_delay,
+            backoff=backoff,
             signals=signals,
         )
 

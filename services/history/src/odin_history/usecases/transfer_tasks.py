@@ -14,10 +14,15 @@ import contextlib
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
+
 from odin_common.api.internal import ChildEventRequest, ChildStartRequest
 from odin_common.clients import HistoryClient
 from odin_common.errors import (
+    ErrorCode,
+    InvalidArgument,
     NamespaceNotFound,
+    Unavailable,
     WorkflowAlreadyStarted,
     WorkflowNotFound,
     WorkflowNotRunning,
@@ -25,6 +30,8 @@ from odin_common.errors import (
 from odin_common.jsonutil import dumps
 
 GONE = (WorkflowNotFound, WorkflowNotRunning, NamespaceNotFound)
+REFUSED = (*GONE, InvalidArgument)
+"""Answers to a signal or cancel request that the requesting workflow is told about."""
 
 
 def _path(namespace: str, workflow_id: str, suffix: str) -> str:
@@ -43,41 +50,32 @@ async def _report(history: HistoryClient, source: dict[str, Any], **report: Any)
 async def start_child(history: HistoryClient, payload: dict[str, Any]) -> None:
     source = payload["source"]
     workflow_id = payload["workflow_id"]
-    request = ChildStartRequest(
-        parent_namespace=source["namespace"],
-        parent_namespace_id=source["namespace_id"],
-        parent_workflow_id=source["workflow_id"],
-        parent_run_id=source["run_id"],
-        initiated_event_id=payload["initiated_event_id"],
-        start=payload["start"],
-    )
     initiated = payload["initiated_event_id"]
     try:
-        resp = await history.start_child(source["namespace"], workflow_id, request)
-    except WorkflowAlreadyStarted:
-        await _report(
-            history,
-            source,
-            event="child_start_failed",
+        request = ChildStartRequest(
+            parent_namespace=source["namespace"],
+            parent_namespace_id=source["namespace_id"],
+            parent_workflow_id=source["workflow_id"],
+            parent_run_id=source["run_id"],
             initiated_event_id=initiated,
-            cause="workflow_already_started",
+            start=payload["start"],
         )
-        return
-    except NamespaceNotFound:
+        resp = await history.start_child(source["namespace"], workflow_id, request)
+    except (WorkflowAlreadyStarted, NamespaceNotFound, InvalidArgument) as exc:
+        cause = exc.code.value
+    except ValidationError:
+        cause = ErrorCode.INVALID_ARGUMENT.value
+    else:
         await _report(
             history,
             source,
-            event="child_start_failed",
+            event="child_started",
             initiated_event_id=initiated,
-            cause="namespace_not_found",
+            child_run_id=resp.json()["run_id"],
         )
         return
     await _report(
-        history,
-        source,
-        event="child_started",
-        initiated_event_id=initiated,
-        child_run_id=resp.json()["run_id"],
+        history, source, event="child_start_failed", initiated_event_id=initiated, cause=cause
     )
 
 
@@ -100,15 +98,67 @@ async def notify_parent(history: HistoryClient, payload: dict[str, Any]) -> None
     )
 
 
+CHAIN_ATTEMPTS = 5
+"""How often an action on a run chain is retried when the run continued as new meanwhile."""
+
+
+async def _current_run_of_chain(
+    history: HistoryClient, namespace: str, workflow_id: str, first_run_id: str
+) -> str | None:
+    """The running run of the chain that began with ``first_run_id`` (it may have continued
+    as new since), or None when the chain has closed or the id now names another execution."""
+    path = f"/api/v1/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
+    try:
+        described = (await history.for_workflow(namespace, workflow_id, "GET", path)).json()
+    except GONE:
+        return None
+    if described["status"] != "running":
+        return None
+    if first_run_id not in {described["run_id"], described.get("first_run_id")}:
+        return None
+    run_id: str = described["run_id"]
+    return run_id
+
+
+async def _on_chain(
+    history: HistoryClient,
+    namespace: str,
+    workflow_id: str,
+    first_run_id: str,
+    verb: str,
+    body: dict[str, Any],
+) -> bool:
+    """POST ``verb`` to the running run of a chain; False when no run of it is running."""
+    for _ in range(CHAIN_ATTEMPTS):
+        run_id = await _current_run_of_chain(history, namespace, workflow_id, first_run_id)
+        if run_id is None:
+            return False
+        try:
+            await history.for_workflow(
+                namespace,
+                workflow_id,
+                "POST",
+                _path(namespace, workflow_id, verb),
+                body=dumps({**body, "run_id": run_id}),
+            )
+        except WorkflowNotRunning:
+            continue  # it continued as new (or closed) in between: look again
+        return True
+    raise Unavailable(f"workflow {workflow_id!r} keeps continuing as new; will try again")
+
+
 async def parent_closed(history: HistoryClient, payload: dict[str, Any]) -> None:
-    """Apply a parent close policy to one child (terminate it or ask it to cancel)."""
+    """Apply a parent close policy to one child (terminate it or ask it to cancel), whichever
+    run of the child's chain is running now. A child whose start had not been reported when
+    the parent closed gets the policy when the report arrives (see ``apply_report``)."""
+    first_run_id = payload.get("run_id")
+    if first_run_id is None:
+        return
     namespace, workflow_id = payload["namespace"], payload["workflow_id"]
-    body: dict[str, Any] = {"reason": payload["reason"], "run_id": payload.get("run_id")}
     verb = "terminate" if payload["policy"] == "terminate" else "cancel"
-    with contextlib.suppress(*GONE):  # already closed
-        await history.for_workflow(
-            namespace, workflow_id, "POST", _path(namespace, workflow_id, verb), body=dumps(body)
-        )
+    await _on_chain(
+        history, namespace, workflow_id, first_run_id, verb, {"reason": payload["reason"]}
+    )
 
 
 async def signal_external(history: HistoryClient, payload: dict[str, Any]) -> None:
@@ -128,7 +178,7 @@ async def signal_external(history: HistoryClient, payload: dict[str, Any]) -> No
             _path(namespace, workflow_id, f"signal/{quote(payload['signal_name'], safe='')}"),
             body=dumps(body),
         )
-    except GONE as exc:
+    except REFUSED as exc:
         await _report(
             history,
             source,
@@ -141,6 +191,9 @@ async def signal_external(history: HistoryClient, payload: dict[str, Any]) -> No
 
 
 async def cancel_external(history: HistoryClient, payload: dict[str, Any]) -> None:
+    """Ask another workflow to cancel. A workflow cancelling its own child follows the
+    child's chain of runs (``child_workflow_only``); otherwise the named run (or the current
+    one) is asked."""
     source = payload["source"]
     namespace, workflow_id = source["namespace"], payload["workflow_id"]
     body = {
@@ -150,14 +203,18 @@ async def cancel_external(history: HistoryClient, payload: dict[str, Any]) -> No
     }
     initiated = payload["initiated_event_id"]
     try:
-        await history.for_workflow(
-            namespace,
-            workflow_id,
-            "POST",
-            _path(namespace, workflow_id, "cancel"),
-            body=dumps(body),
-        )
-    except GONE as exc:
+        if payload.get("child_workflow_only") and body["run_id"] is not None:
+            if not await _on_chain(history, namespace, workflow_id, body["run_id"], "cancel", body):
+                raise WorkflowNotRunning(f"child workflow {workflow_id!r} has closed")
+        else:
+            await history.for_workflow(
+                namespace,
+                workflow_id,
+                "POST",
+                _path(namespace, workflow_id, "cancel"),
+                body=dumps(body),
+            )
+    except REFUSED as exc:
         await _report(
             history,
             source,
