@@ -149,6 +149,7 @@ class Timeouts:
                 "never runs",
                 task_queue="nobody-polls-this",
                 schedule_to_start_timeout=timedelta(milliseconds=500),
+                start_to_close_timeout=timedelta(seconds=5),
             )
         except ActivityError as err:
             out["schedule_to_start"] = getattr(err.cause, "type", None)

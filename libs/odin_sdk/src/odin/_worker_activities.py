@@ -103,7 +103,7 @@ class ActivityTaskRunner:
         heartbeater.on_cancel = lambda: _request_cancel(context, running)
         self.running[token] = (running, context)
         try:
-            result = await asyncio.shield(running)
+            result = _encode_result(defn, await asyncio.shield(running))
         except asyncio.CancelledError:
             if not running.cancelled():
                 running.cancel()
@@ -125,7 +125,7 @@ class ActivityTaskRunner:
             await heartbeater.flush()
             await self.respond(
                 "activity-tasks/fail",
-                {"task_token": token, "failure": to_failure(exc), "identity": self.identity},
+                {"task_token": token, "failure": _failure_of(exc), "identity": self.identity},
             )
             return
         finally:
@@ -133,7 +133,37 @@ class ActivityTaskRunner:
             self.running.pop(token, None)
         await self.respond(
             "activity-tasks/complete",
-            {"task_token": token, "result": converter.to_json(result), "identity": self.identity},
+            {"task_token": token, "result": result, "identity": self.identity},
+        )
+
+
+def _encode_result(defn: ActivityDefinition, value: Any) -> Any:
+    """The activity's result as JSON. One that cannot be converted fails the attempt without
+    retries: every attempt would return the same kind of value."""
+    try:
+        return converter.to_json(value)
+    except Exception as exc:
+        raise ApplicationError(
+            f"activity {defn.name} returned a {type(value).__name__}, which cannot be "
+            f"converted to JSON: {type(exc).__name__}: {exc}",
+            type="SerializationError",
+            non_retryable=True,
+        ) from exc
+
+
+def _failure_of(exc: BaseException) -> dict[str, Any]:
+    """The wire failure for ``exc``; if its details cannot be converted to JSON, a failure
+    that says so (rather than no answer, which would leave the attempt to time out)."""
+    try:
+        return to_failure(exc)
+    except Exception as err:
+        return to_failure(
+            ApplicationError(
+                f"{type(exc).__name__}: {exc} (its details cannot be converted to JSON: "
+                f"{type(err).__name__}: {err})",
+                type=type(exc).__name__ if not isinstance(exc, ApplicationError) else exc.type,
+                non_retryable=getattr(exc, "non_retryable", False),
+            )
         )
 
 

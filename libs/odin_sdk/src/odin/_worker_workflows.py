@@ -6,6 +6,11 @@ execution the worker keeps the run in memory (LRU, ``max_cached_workflows``) and
 server to send the run's next task to its own sticky queue, with only the new events; a task
 with a partial history for a run that is no longer cached is failed with the cause
 ``reset_sticky_task_queue``, and the server sends it again with the full history.
+
+When the server refuses a completion because of its commands (400 ``invalid_argument``, 413
+``payload_too_large``: it changed nothing), the task is failed with the cause ``bad_command``
+and the server's reason, and the run leaves the cache: left to time out, the task would come
+back to code that answers the same way, with no trace of why.
 """
 
 from __future__ import annotations
@@ -28,12 +33,15 @@ from odin._runtime.instance import (
     new_instance,
 )
 from odin.common import duration
-from odin.exceptions import ApplicationError, NondeterminismError
+from odin.exceptions import ApplicationError, NondeterminismError, RPCError
 
 log = logging.getLogger("odin.worker")
 
 Respond = Callable[[str, dict[str, Any]], Awaitable[Any]]
 FetchHistory = Callable[[dict[str, Any]], Awaitable[list[dict[str, Any]]]]
+REFUSED_CODES = frozenset({"invalid_argument", "payload_too_large"})
+"""Answers to a workflow-task completion that refuse its commands (400, 413); others (a bad
+task token, the server being unavailable) say nothing about the commands."""
 
 
 class WorkflowTaskRunner:
@@ -110,6 +118,25 @@ class WorkflowTaskRunner:
             body["sticky_schedule_to_start_timeout"] = duration(self.sticky_timeout)
         try:
             answered = await self.respond("workflow-tasks/complete", body)
+        except RPCError as exc:
+            self.cache.pop(run_id, None)
+            if exc.code not in REFUSED_CODES:
+                raise
+            # The server refused the commands and changed nothing. Left alone, the task would
+            # time out and come back with the same history, and the code would answer with
+            # the same commands, forever and silently; failing it records why in the history.
+            log.error(
+                "workflow %s: the server refused the workflow task's commands: %s",
+                task["workflow_id"],
+                exc.message,
+            )
+            refused = ApplicationError(
+                f"the server refused the workflow task's commands ({exc.code}): {exc.message}",
+                *([exc.details] if exc.details else []),
+                type="BadCommand",
+            )
+            await self._fail(token, "bad_command", refused)
+            return
         except BaseException:
             self.cache.pop(run_id, None)
             raise

@@ -280,9 +280,9 @@ class Client:
         }
         retry_policy = options.get("retry_policy")
         for key, value in (
-            ("execution_timeout", duration(options.get("execution_timeout"))),
-            ("run_timeout", duration(options.get("run_timeout"))),
-            ("task_timeout", duration(options.get("task_timeout"))),
+            ("execution_timeout", duration(options.get("execution_timeout"), "execution_timeout")),
+            ("run_timeout", duration(options.get("run_timeout"), "run_timeout")),
+            ("task_timeout", duration(options.get("task_timeout"), "task_timeout")),
             ("id_reuse_policy", options.get("id_reuse_policy")),
             ("id_conflict_policy", options.get("id_conflict_policy")),
             ("retry_policy", retry_policy.to_json() if retry_policy else None),
@@ -294,7 +294,7 @@ class Client:
                 else None,
             ),
             ("cron_schedule", options.get("cron_schedule")),
-            ("start_delay", duration(options.get("start_delay"))),
+            ("start_delay", duration(options.get("start_delay"), "start_delay")),
         ):
             if value is not None:
                 body[key] = value

@@ -25,6 +25,7 @@ from odin._runtime.definitions import ActivityDefinition, WorkflowDefinition
 from odin._worker_activities import ActivityTaskRunner
 from odin._worker_workflows import WorkflowTaskRunner
 from odin.client import Client
+from odin.common import duration
 from odin.exceptions import RPCError
 
 __all__ = ["Worker"]
@@ -61,6 +62,8 @@ class Worker:
         off: every workflow task then replays the whole history)."""
         if not workflows and not activities:
             raise ValueError("a worker needs at least one workflow or activity")
+        # Refuse a value the server would refuse on every workflow task, now.
+        duration(sticky_queue_schedule_to_start_timeout, "sticky_queue_schedule_to_start_timeout")
         self.client = client
         self.task_queue = task_queue
         self.identity = identity or client.identity or default_identity()

@@ -225,7 +225,9 @@ logger = _ReplaySafeLogger(logging.getLogger("odin.workflow"), {})
 
 
 async def sleep(seconds: float | timedelta) -> None:
-    """A durable timer: survives worker and server restarts."""
+    """A durable timer: survives worker and server restarts. A zero or negative duration
+    returns at once without a timer (as ``asyncio.sleep`` does); one longer than 100 years
+    raises ``ValueError``."""
     delay = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
     await asyncio.sleep(delay)
 
@@ -258,17 +260,21 @@ def start_activity(
     activity_id: str | None = None,
     result_type: Any = None,
 ) -> asyncio.Task[Any]:
-    """Schedule an activity; returns a handle (an ``asyncio.Task``) to await or cancel."""
+    """Schedule an activity; returns a handle (an ``asyncio.Task``) to await or cancel.
+
+    ``start_to_close_timeout`` or ``schedule_to_close_timeout`` is required (as in
+    temporalio): without either, a started attempt would never time out. A missing one, or a
+    negative or longer than 100 years timeout or retry interval, raises ``ValueError`` here.
+    """
     instance = _instance()
     name, declared = activity_name(activity)
     values = ([arg] if arg is not _NO_ARG else []) + list(args)
-    if (
-        schedule_to_close_timeout is None
-        and start_to_close_timeout is None
-        and schedule_to_start_timeout is None
-    ):
+    # A zero timedelta means "not set" to the server as well, so it does not count.
+    if not start_to_close_timeout and not schedule_to_close_timeout:
         raise ValueError(
-            "execute_activity needs start_to_close_timeout or schedule_to_close_timeout"
+            f"activity {name}: start_to_close_timeout or schedule_to_close_timeout is "
+            "required (schedule_to_start_timeout alone leaves a started attempt without "
+            "a timeout)"
         )
     command: dict[str, Any] = {
         "activity_id": activity_id,
@@ -276,10 +282,16 @@ def start_activity(
     }
     for key, value in (
         ("task_queue", task_queue),
-        ("schedule_to_close_timeout", duration(schedule_to_close_timeout)),
-        ("schedule_to_start_timeout", duration(schedule_to_start_timeout)),
-        ("start_to_close_timeout", duration(start_to_close_timeout)),
-        ("heartbeat_timeout", duration(heartbeat_timeout)),
+        (
+            "schedule_to_close_timeout",
+            duration(schedule_to_close_timeout, "schedule_to_close_timeout"),
+        ),
+        (
+            "schedule_to_start_timeout",
+            duration(schedule_to_start_timeout, "schedule_to_start_timeout"),
+        ),
+        ("start_to_close_timeout", duration(start_to_close_timeout, "start_to_close_timeout")),
+        ("heartbeat_timeout", duration(heartbeat_timeout, "heartbeat_timeout")),
         ("retry_policy", retry_policy.to_json() if retry_policy else None),
     ):
         if value is not None:
@@ -317,8 +329,8 @@ def continue_as_new(
         command["workflow_type"] = workflow_name(workflow)[0]
     for key, value in (
         ("task_queue", task_queue),
-        ("run_timeout", duration(run_timeout)),
-        ("task_timeout", duration(task_timeout)),
+        ("run_timeout", duration(run_timeout, "run_timeout")),
+        ("task_timeout", duration(task_timeout, "task_timeout")),
         ("memo", memo),
         ("search_attributes", search_attributes),
     ):
@@ -392,9 +404,9 @@ async def start_child_workflow(
     }
     for key, value in (
         ("task_queue", task_queue),
-        ("execution_timeout", duration(execution_timeout)),
-        ("run_timeout", duration(run_timeout)),
-        ("task_timeout", duration(task_timeout)),
+        ("execution_timeout", duration(execution_timeout, "execution_timeout")),
+        ("run_timeout", duration(run_timeout, "run_timeout")),
+        ("task_timeout", duration(task_timeout, "task_timeout")),
         ("id_reuse_policy", id_reuse_policy),
         ("retry_policy", retry_policy.to_json() if retry_policy else None),
         ("cron_schedule", cron_schedule),

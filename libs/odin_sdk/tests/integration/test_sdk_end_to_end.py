@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -23,6 +24,7 @@ from odin.exceptions import (
 )
 from odin.testing import Replayer, WorkflowEnvironment
 from odin.worker import Worker
+from odin_common.testing import assert_eventually
 
 pytestmark = pytest.mark.integration
 
@@ -138,7 +140,37 @@ class Fanout:
         )
 
 
-WORKFLOWS = [OrderWorkflow, RetryingWorkflow, DecliningWorkflow, TimingOutWorkflow, Waiting, Fanout]
+@workflow.defn
+class DuplicateActivityIds:
+    """Its first workflow task schedules two activities with the same id: the server refuses
+    the commands."""
+
+    @workflow.run
+    async def run(self) -> list[str]:
+        return list(
+            await asyncio.gather(
+                *(
+                    workflow.execute_activity(
+                        charge,
+                        Order(id=i, amount=1),
+                        activity_id="same",
+                        start_to_close_timeout=timedelta(seconds=10),
+                    )
+                    for i in range(2)
+                )
+            )
+        )
+
+
+WORKFLOWS = [
+    OrderWorkflow,
+    RetryingWorkflow,
+    DecliningWorkflow,
+    TimingOutWorkflow,
+    Waiting,
+    Fanout,
+    DuplicateActivityIds,
+]
 ACTIVITIES = [charge, flaky, always_fails, slow]
 
 
@@ -238,3 +270,23 @@ async def test_many_workflows_at_once(client: Client) -> None:
     )
     results = await asyncio.gather(*(h.result() for h in handles))
     assert results == [f"charged {i} 1.00" for i in range(30)]
+
+
+async def test_refused_commands_fail_the_workflow_task_with_the_servers_reason(
+    client: Client,
+) -> None:
+    handle = await client.start_workflow(
+        DuplicateActivityIds.run, id="duplicate-ids", task_queue=_queue(client)
+    )
+
+    async def task_failed() -> dict[str, Any]:
+        history = await handle.fetch_history()
+        failed = [e for e in history.events if e["event_type"] == "workflow_task_failed"]
+        assert failed, [e["event_type"] for e in history.events]
+        return dict(failed[0]["attributes"])
+
+    attrs = await assert_eventually(task_failed, timeout=30)
+    assert attrs["cause"] == "bad_command"
+    assert attrs["failure"]["type"] == "BadCommand"
+    assert "activity_id 'same' is already in use" in attrs["failure"]["message"]
+    await handle.terminate("done")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -403,3 +404,69 @@ def test_signals_are_handled_before_the_workflow_starts_and_in_order() -> None:
     h.add("workflow_execution_signaled", signal_name="add", args=["b"])
     h.task()
     assert replay(h, Collector) == [{"type": "complete_workflow", "result": ["a", "b"]}]
+
+
+@workflow.defn
+class CancelThenRecord:
+    """Cancels an activity that never started, then records a side effect and a version in
+    the same workflow task: history has ``activity_task_canceled`` among that task's command
+    events, before the markers."""
+
+    @workflow.run
+    async def run(self) -> list[Any]:
+        handle = workflow.start_activity("slow", start_to_close_timeout=timedelta(minutes=1))
+        await workflow.sleep(1)
+        handle.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await handle
+        version = workflow.get_version("after-cancel", workflow.DEFAULT_VERSION, 2)
+        value = workflow.side_effect(lambda: 1)
+        await workflow.sleep(1)
+        return [version, value]
+
+
+def cancel_then_record_history() -> History:
+    h = History("CancelThenRecord")
+    done = h.completed(h.task())
+    # the activity's task first runs after the run method reached the timer
+    timer = h.add("timer_started", timer_id="1", start_to_fire_timeout="1000ms")
+    sched = h.add(
+        "activity_task_scheduled",
+        activity_id="1",
+        activity_type="slow",
+        workflow_task_completed_event_id=done,
+    )
+    h.add("timer_fired", timer_id="1", started_event_id=timer)
+    done = h.completed(h.task())
+    requested = h.add(
+        "activity_task_cancel_requested",
+        scheduled_event_id=sched,
+        workflow_task_completed_event_id=done,
+    )
+    # written by the server at once: the activity had not started
+    h.add(
+        "activity_task_canceled",
+        scheduled_event_id=sched,
+        started_event_id=None,
+        latest_cancel_requested_event_id=requested,
+    )
+    h.add("marker_recorded", marker_name="version", details={"id": "after-cancel", "version": 1})
+    h.add("marker_recorded", marker_name="side_effect", details={"id": "1", "value": 99})
+    timer = h.add("timer_started", timer_id="2", start_to_fire_timeout="1000ms")
+    h.add("timer_fired", timer_id="2", started_event_id=timer)
+    h.task()
+    return h
+
+
+def test_markers_after_other_events_of_a_task_are_replayed() -> None:
+    # Recorded values win over what the code computes now (version 2, side effect 1).
+    assert replay(cancel_then_record_history(), CancelThenRecord) == [
+        {"type": "complete_workflow", "result": [1, 99]}
+    ]
+
+
+def test_a_version_marker_after_a_cancelled_activity_replays_without_divergence() -> None:
+    h = cancel_then_record_history()
+    done = h.completed(h.events[-1]["event_id"])
+    h.add("workflow_execution_completed", result=[1, 99], workflow_task_completed_event_id=done)
+    assert replay(h, CancelThenRecord) == []

@@ -20,6 +20,9 @@ from odin.exceptions import (
 )
 
 MAX_STACK = 16000
+MAX_MESSAGE = 32000
+"""The server refuses a failure message longer than 32768 characters (with the whole answer
+it is part of); longer ones are cut."""
 
 
 def _stack(exc: BaseException) -> str | None:
@@ -82,6 +85,8 @@ def to_failure(exc: BaseException) -> dict[str, Any]:
         out = {"message": exc.message, "type": type(exc).__name__}
     else:
         out = {"message": str(exc) or type(exc).__name__, "type": type(exc).__name__}
+    if len(out["message"]) > MAX_MESSAGE:
+        out["message"] = out["message"][:MAX_MESSAGE] + " [...]"
     stack = _stack(exc)
     if stack:
         out["stack_trace"] = stack

@@ -157,6 +157,8 @@ class WorkflowInstance(WorkflowOperations):
         self._inputs: list[dict[str, Any]] = []
         self._workflow: Any = None
         self._main: asyncio.Task[None] | None = None
+        self._main_started = False
+        self._cancel_requested = False
         self._signal_handlers: dict[str, Callable[..., Any]] = {}
         self._unhandled_signals: dict[str, list[list[Any]]] = collections.defaultdict(list)
         self.last_event_id = 0
@@ -176,7 +178,7 @@ class WorkflowInstance(WorkflowOperations):
                 if nxt is None:
                     outgoing = self._run_task(event, replaying=False)
                 elif nxt == "workflow_task_completed":
-                    self.preload_markers(events, i + 2, EVENT_OF_COMMAND)
+                    self.preload_markers(events, i + 2)
                     self._run_task(event, replaying=True)
             elif et in EVENT_OF_COMMAND:
                 self._match(event)
@@ -245,6 +247,7 @@ class WorkflowInstance(WorkflowOperations):
                 self._main = self.create_task(
                     self._run_main(event), name=f"workflow:{self.info.workflow_id}"
                 )
+                self._main.add_done_callback(self._main_done)
             elif et in ACTIVITY_OUTCOMES:
                 self.resolve_activity(event)
             elif et in CHILD_EVENTS:
@@ -253,8 +256,22 @@ class WorkflowInstance(WorkflowOperations):
                 self.resolve_external(event)
             elif et == "timer_fired":
                 self.fire_timer(str(event["attributes"]["timer_id"]))
-            elif et == "workflow_execution_cancel_requested" and self._main is not None:
-                self._main.cancel()
+            elif et == "workflow_execution_cancel_requested":
+                self._request_cancel()
+
+    def _request_cancel(self) -> None:
+        self._cancel_requested = True
+        main = self._main
+        if main is None or main.done():
+            return
+        if self._main_started:
+            main.cancel()
+        else:
+            # Requested in the task that starts the run: a task cancelled before its first
+            # step never enters its coroutine (no handler runs, no command is produced), so
+            # the cancellation is delivered at the run method's first await instead, where
+            # the workflow can react to it (what temporalio does).
+            self.call_soon(main.cancel)
 
     # ---- start, signals, queries ---------------------------------------------------------
 
@@ -296,20 +313,25 @@ class WorkflowInstance(WorkflowOperations):
             return
         values = converter.decode_args(args, converter.param_types(handler))
         if inspect.iscoroutinefunction(handler):
-            self.create_task(handler(*values), name=f"signal:{name}")
+            task = self.create_task(handler(*values), name=f"signal:{name}")
+            task.add_done_callback(lambda t: self._signal_handler_done(handler, t))
         else:
             self.call_soon(self._run_sync_handler, handler, values)
 
     def _run_sync_handler(self, handler: Callable[..., Any], values: list[Any]) -> None:
         try:
             handler(*values)
-        except Exception as exc:
-            self._task_error = WorkflowTaskError(
-                f"signal handler {getattr(handler, '__name__', handler)} raised "
-                f"{type(exc).__name__}: {exc}",
-                cause="workflow_error",
-                error=exc,
-            )
+        except (Exception, ContinueAsNewError) as exc:
+            self._end_with(exc, f"signal handler {_name_of(handler)}")
+
+    def _signal_handler_done(self, handler: Callable[..., Any], task: asyncio.Task[Any]) -> None:
+        """An ``async`` signal handler finished: its exception counts as one raised by the
+        run method would (it is not left unread on the task)."""
+        what = f"signal handler {_name_of(handler)}"
+        if task.cancelled():
+            self._end_cancelled(what)
+        elif (exc := task.exception()) is not None:
+            self._end_with(exc, what)
 
     def query(self, name: str, args: list[Any]) -> Any:
         """Answer a query from the current state (raises when it cannot)."""
@@ -322,25 +344,100 @@ class WorkflowInstance(WorkflowOperations):
         return converter.to_json(self.call_in_workflow(handler, *values))
 
     async def _run_main(self, event: dict[str, Any]) -> None:
-        args = converter.decode_args(event["attributes"].get("input") or [], self.defn.arg_types)
+        """Run the run method and close the workflow with its outcome.
+
+        Input that does not fit the run method's parameters and a result that cannot be
+        converted to JSON fail the *workflow task* (like any exception that is not a
+        :class:`FailureError`): the task is retried, so deploying fixed code lets the run
+        go on, where failing the workflow would lose it."""
+        self._main_started = True
         try:
+            args = self._decode_input(event["attributes"].get("input") or [])
             result = await self.defn.run_fn(self._workflow, *args)
-        except ContinueAsNewError as can:
-            self.command(can.command)
+            encoded = self._encode_result(result)
         except asyncio.CancelledError:
             self.command({"type": "cancel_workflow"})
-        except FailureError as exc:
-            self.command({"type": "fail_workflow", "failure": to_failure(exc)})
-        except WorkflowTaskError as exc:
-            self._task_error = exc
-        except NondeterminismError as exc:
-            self._task_error = WorkflowTaskError(str(exc), cause="nondeterminism", error=exc)
-        except Exception as exc:
-            self._task_error = WorkflowTaskError(
-                f"{type(exc).__name__}: {exc}", cause="workflow_error", error=exc
-            )
+        except (Exception, ContinueAsNewError) as exc:
+            self._end_with(exc, None)
         else:
-            self.command({"type": "complete_workflow", "result": converter.to_json(result)})
+            self.command({"type": "complete_workflow", "result": encoded})
+
+    def _decode_input(self, values: list[Any]) -> list[Any]:
+        try:
+            return converter.decode_args(values, self.defn.arg_types)
+        except Exception as exc:
+            raise WorkflowTaskError(
+                f"the input of workflow {self.defn.name} does not fit the parameters of "
+                f"{_name_of(self.defn.run_fn)}: {type(exc).__name__}: {exc}",
+                cause="workflow_error",
+            ) from exc
+
+    def _encode_result(self, result: Any) -> Any:
+        try:
+            return converter.to_json(result)
+        except Exception as exc:
+            raise WorkflowTaskError(
+                f"the result of workflow {self.defn.name} (a {type(result).__name__}) cannot "
+                f"be converted to JSON: {type(exc).__name__}: {exc}",
+                cause="workflow_error",
+            ) from exc
+
+    def _end_with(self, exc: BaseException, what: str | None) -> None:
+        """What an exception escaping workflow code (the run method when ``what`` is None,
+        else a signal handler) does: continue-as-new, fail the workflow (a
+        :class:`FailureError` such as ``ApplicationError``), or fail the workflow task (a
+        bug: anything else; the task is retried)."""
+        prefix = f"{what} raised " if what else ""
+        if isinstance(exc, ContinueAsNewError):
+            self.command(exc.command)
+        elif isinstance(exc, FailureError):
+            try:
+                failure = to_failure(exc)
+            except Exception as err:
+                self._task_error = WorkflowTaskError(
+                    f"{prefix}{type(exc).__name__} whose details cannot be converted to JSON: "
+                    f"{type(err).__name__}: {err}",
+                    cause="workflow_error",
+                    error=err,
+                )
+            else:
+                self.command({"type": "fail_workflow", "failure": failure})
+        elif isinstance(exc, WorkflowTaskError):
+            self._task_error = exc
+        elif isinstance(exc, NondeterminismError):
+            self._task_error = WorkflowTaskError(str(exc), cause="nondeterminism", error=exc)
+        else:
+            self._task_error = WorkflowTaskError(
+                f"{prefix}{type(exc).__name__}: {exc}", cause="workflow_error", error=exc
+            )
+
+    def _end_cancelled(self, what: str) -> None:
+        """Workflow code ended cancelled without handling it: the run is cancelled if that
+        was asked for, and otherwise the workflow task fails."""
+        if self._cancel_requested:
+            self.command({"type": "cancel_workflow"})
+        else:
+            self._task_error = WorkflowTaskError(
+                f"{what} was cancelled, but nobody asked to cancel the workflow",
+                cause="workflow_error",
+            )
+
+    def _main_done(self, task: asyncio.Task[None]) -> None:
+        """The run method's task ended. :meth:`_run_main` closes the workflow or fails the
+        task itself; this catches the ways around it (a task cancelled before it ever ran, an
+        exception ``_run_main`` does not handle), so that a run never ends with nothing."""
+        if self._closed or self._task_error is not None:
+            return
+        if task.cancelled():
+            self._end_cancelled("the workflow's run method")
+            return
+        exc = task.exception()
+        self._task_error = WorkflowTaskError(
+            "the workflow's run method ended without closing the workflow"
+            + (f": {type(exc).__name__}: {exc}" if exc is not None else ""),
+            cause="workflow_error",
+            error=exc,
+        )
 
     # ---- determinism helpers -------------------------------------------------------------
 
@@ -385,6 +482,10 @@ def _same(command: dict[str, Any], event: dict[str, Any]) -> bool:
     if kind == "continue_as_new":
         return bool(attrs.get("initiator") in {None, "workflow"})
     return True
+
+
+def _name_of(fn: Callable[..., Any]) -> str:
+    return str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or fn)
 
 
 def _describe(attrs: dict[str, Any]) -> str:

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from odin.common import MAX_DURATION
+
 log = logging.getLogger("odin.workflow")
+MAX_TIMER_SECONDS = MAX_DURATION.total_seconds()
 
 TERMINAL_COMMANDS = frozenset(
     {"complete_workflow", "fail_workflow", "cancel_workflow", "continue_as_new"}
@@ -135,6 +138,10 @@ class DeterministicLoop(asyncio.AbstractEventLoop):
         if delay <= 0:
             self._ready.append(handle)
             return handle
+        if not delay <= MAX_TIMER_SECONDS:  # also refuses inf and nan
+            raise ValueError(
+                f"a workflow timer must not be longer than 100 years (asked for {delay:.0f}s)"
+            )
         timer_id = str(self.next_seq("timer"))
         millis = max(1, round(delay * 1000))
         pending = self.command(

@@ -26,6 +26,15 @@ from odin.exceptions import (
 )
 
 DEFAULT_VERSION = -1
+WORKFLOW_TASK_EVENTS = frozenset(
+    {
+        "workflow_task_scheduled",
+        "workflow_task_started",
+        "workflow_task_completed",
+        "workflow_task_failed",
+        "workflow_task_timed_out",
+    }
+)
 
 
 @dataclass
@@ -322,16 +331,20 @@ class WorkflowOperations(DeterministicLoop):
         self.search_attributes.update(attributes)
         self.command({"type": "upsert_search_attributes", "search_attributes": attributes})
 
-    def preload_markers(
-        self, events: list[dict[str, Any]], start: int, command_events: frozenset[str]
-    ) -> None:
-        """Read the markers a replayed task recorded (the command events after its
-        ``workflow_task_completed``), so replay returns the recorded values."""
+    def preload_markers(self, events: list[dict[str, Any]], start: int) -> None:
+        """Read the markers a replayed task recorded, so replay returns the recorded values.
+
+        They are among the events from ``start`` (after the task's
+        ``workflow_task_completed``) up to the next workflow task event. Other events can sit
+        between its command events (``activity_task_canceled`` right after a cancel request
+        for an activity that had not started, results that arrived meanwhile): they are
+        skipped, not taken for the end of the task's commands."""
         self._markers_ahead.clear()
         for event in events[start:]:
-            if event["event_type"] not in command_events:
+            et = event["event_type"]
+            if et in WORKFLOW_TASK_EVENTS:
                 break
-            if event["event_type"] == "marker_recorded":
+            if et == "marker_recorded":
                 attrs = event["attributes"]
                 details = attrs.get("details") or {}
                 name = attrs.get("marker_name")

@@ -25,6 +25,11 @@ from odin_common.tasks import raise_if_cancelled, stop_tasks
 from odin_history.engine.shards import ShardController
 from odin_history.store import tasks as store
 
+LOAD_LIMIT = 10_000
+"""Timers read from the table at a time."""
+BACKLOG_RELOAD = timedelta(seconds=1)
+"""When a read hit the limit, the next one comes this soon (not after half the lookahead)."""
+
 log = structlog.get_logger("odin.history.timers")
 
 TimerKey = tuple[int, int]
@@ -106,9 +111,10 @@ class TimerProcessor:
         horizon = now + self.lookahead
         async with self.engine.connect() as conn:
             rows = await store.list_due_timers(
-                conn, sorted(self.shards.owned), before=horizon, limit=10000
+                conn, sorted(self.shards.owned), before=horizon, limit=LOAD_LIMIT
             )
-        if len(rows) == 10000:
+        full = len(rows) == LOAD_LIMIT
+        if full:  # a backlog: take what was read, come back for the rest soon
             horizon = rows[-1]["fire_at"]
         for row in rows:
             key = (row["shard_id"], row["task_id"])
@@ -116,7 +122,7 @@ class TimerProcessor:
                 self._known.add(key)
                 heapq.heappush(self._heap, DueTimer(row["fire_at"], key[0], key[1], row))
         self._horizon = horizon
-        self._next_load = now + self.lookahead / 2
+        self._next_load = now + (BACKLOG_RELOAD if full else self.lookahead / 2)
 
     async def _loop(self) -> None:
         while True:
