@@ -349,3 +349,32 @@ def test_a_negative_sleep_returns_at_once_without_a_timer() -> None:
 )
 def test_durations_are_written_in_the_servers_grammar(value: timedelta, text: str) -> None:
     assert duration(value) == text
+
+
+@workflow.defn
+class Queried:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.sleep(60)
+
+    @workflow.query
+    def status(self) -> str:
+        return "napping"
+
+
+def test_a_query_to_a_run_that_never_ran_says_so() -> None:
+    # Terminated before any worker ran it: the history has no workflow task at all.
+    history = first_task("Queried")["events"][:1]
+    instance = new_instance(
+        WorkflowDefinition.of(Queried),
+        WorkflowInfo(
+            namespace="test",
+            workflow_id="wf",
+            run_id="run",
+            workflow_type="Queried",
+            task_queue="q",
+        ),
+    )
+    instance.activate(history)
+    with pytest.raises(RuntimeError, match="no state to query"):
+        instance.query("status", [])

@@ -1,5 +1,7 @@
 """Signals, signal-with-start, cancellation requests and queries."""
 
+import asyncio
+
 import pytest
 from history_testkit import HistoryDriver, activity_command
 
@@ -120,6 +122,26 @@ async def test_query_is_handed_to_matching_and_writes_nothing(history: HistoryDr
     failed = await history.post("wf/query/nope", {})
     assert failed.status_code == 400
     assert failed.json()["code"] == "query_failed"
+
+
+async def test_a_query_waits_for_the_first_workflow_task(history: HistoryDriver) -> None:
+    await history.start("wf")
+    query = asyncio.create_task(history.post("wf/query/status", {}))
+    await asyncio.sleep(0.3)
+    assert history.matching.queries == []  # no state to query before the first task
+    await history.run_task("wf", [])
+    resp = await asyncio.wait_for(query, 10)
+    assert resp.status_code == 200, resp.text
+    assert len(history.matching.queries) == 1
+
+
+async def test_a_query_to_a_workflow_no_worker_ran_times_out(history: HistoryDriver) -> None:
+    await history.start("wf")
+    resp = await history.post("wf/query/status", {})  # the test history waits 2 s at most
+    assert resp.status_code == 504
+    assert resp.json()["code"] == "query_timeout"
+    assert "first workflow task" in resp.json()["detail"]
+    assert history.matching.queries == []
 
 
 async def test_query_task_document_for_workers(history: HistoryDriver) -> None:

@@ -339,6 +339,11 @@ class WorkflowInstance(WorkflowOperations):
         if method is None:
             known = ", ".join(sorted(self.defn.queries)) or "none"
             raise KeyError(f"workflow {self.defn.name} has no query {name!r} (it has: {known})")
+        if self._workflow is None:
+            raise RuntimeError(
+                f"workflow {self.info.workflow_id} never ran any code (no workflow task of it "
+                "completed), so it has no state to query"
+            )
         handler = method.__get__(self._workflow)
         values = converter.decode_args(args, converter.param_types(handler))
         return converter.to_json(self.call_in_workflow(handler, *values))

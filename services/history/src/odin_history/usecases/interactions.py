@@ -3,6 +3,7 @@ internal calls history processes make to each other about child workflows."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -20,14 +21,18 @@ from odin_common.api.workflows import (
     SignalWithStartRequest,
     WorkflowStartRequest,
 )
-from odin_common.errors import WorkflowAlreadyStarted
-from odin_common.state import ParentInfo
+from odin_common.errors import QueryTimeout, WorkflowAlreadyStarted
+from odin_common.state import ExecutionState, ParentInfo
 from odin_common.tokens import TaskToken
 from odin_history.domain import interactions
 from odin_history.engine.context import HistoryContext
+from odin_history.engine.namespaces import NamespaceInfo
 from odin_history.engine.workflows import Session
 from odin_history.store.events import read_events
 from odin_history.usecases.start_workflow import start_workflow
+
+MIN_QUERY_SECONDS = 1.0
+"""A query waiting for the first workflow task still gives the worker this long to answer."""
 
 SIGNAL_WITH_START_ATTEMPTS = 5
 """Signal-with-start races with concurrent starts and closes at most this many times."""
@@ -115,17 +120,42 @@ async def query_workflow(
     """Ask a worker of the workflow's task queue to answer the query from the run's state
     (running or closed); nothing is written. The body of the answer is ``{result}``."""
     ns = await ctx.namespaces.get(namespace)
-    state = await ctx.engine.read(ns, workflow_id, req.run_id)
+    deadline = time.monotonic() + ctx.settings.query_timeout_seconds
+    state = await _ready_for_queries(ctx, ns, workflow_id, req.run_id, deadline)
     request = QueryTaskRequest(
         namespace=namespace,
         task_queue=state.task_queue,
         workflow_id=workflow_id,
         run_id=state.run_id,
         query=QueryTaskInfo(query_id=uuid.uuid4().hex, query_name=query_name, args=req.args),
-        timeout_seconds=ctx.settings.query_timeout_seconds,
+        timeout_seconds=max(deadline - time.monotonic(), MIN_QUERY_SECONDS),
     )
     resp = await ctx.matching.query(request)
     return resp.body
+
+
+async def _ready_for_queries(
+    ctx: HistoryContext,
+    ns: NamespaceInfo,
+    workflow_id: str,
+    run_id: str | None,
+    deadline: float,
+) -> ExecutionState:
+    """The run, once it can answer queries: a workflow's state exists only after its first
+    workflow task completed, so a query that comes sooner waits for that (as in Temporal)."""
+    state = await ctx.engine.read(ns, workflow_id, run_id)
+    key = (ns.id, workflow_id, state.run_id)
+    while state.previous_started_event_id is None and state.running:
+        with ctx.notifier.watch(key) as changed:
+            state = await ctx.engine.read(ns, workflow_id, state.run_id)
+            if state.previous_started_event_id is not None or not state.running:
+                break
+            if not await ctx.notifier.wait(changed, deadline - time.monotonic()):
+                raise QueryTimeout(
+                    f"workflow {workflow_id!r} has not completed its first workflow task, so "
+                    "it has no state to query yet (is a worker polling its task queue?)"
+                )
+    return state
 
 
 async def build_query_task(
