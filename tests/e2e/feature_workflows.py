@@ -224,8 +224,13 @@ class Parent:
             except ChildWorkflowError as err:
                 return {"error": type(err).__name__, "cause": getattr(err.cause, "type", None)}
         if mode == "cancel":
+            # Abandoned when the parent closes (right after asking), so that the parent close
+            # policy cannot terminate the child before the cancellation request reaches it.
             handle = await workflow.start_child_workflow(
-                Child.run, "wait", id=f"{info.workflow_id}-child"
+                Child.run,
+                "wait",
+                id=f"{info.workflow_id}-child",
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
             handle.cancel()
             try:

@@ -187,7 +187,6 @@ async def test_child_workflows(client: Client) -> None:
         history = await client.get_workflow_handle(f"{cancelled_id}-child").fetch_history()
         assert "workflow_execution_cancel_requested" in [e["event_type"] for e in history.events]
 
-    # (the parent closes right after, so its close policy may terminate the child first)
     await assert_eventually(child_asked_to_cancel, timeout=30)
 
 
