@@ -71,6 +71,46 @@ async def latencies(client: Client, ids: list[str]) -> list[float]:
     return out
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids_named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_snapshot(processes: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each Odin process, PostgreSQL and Redis (Linux only)."""
+    if not Path("/proc/self/stat").exists():
+        return {}
+    snapshot = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+    snapshot["client"] = _cpu_seconds(os.getpid())
+    snapshot["postgres"] = sum(_cpu_seconds(pid) for pid in _pids_named("postgres"))
+    snapshot["redis"] = sum(_cpu_seconds(pid) for pid in _pids_named("redis-server"))
+    return snapshot
+
+
+def report_cpu(before: dict[str, float], after: dict[str, float], count: int) -> None:
+    if not before:
+        return
+    used = {name: after[name] - before[name] for name in before}
+    parts = "  ".join(f"{name} {seconds * 1000 / count:.1f}" for name, seconds in used.items())
+    print(f"  CPU ms per workflow      {parts}  (total {sum(used.values()) * 1000 / count:.1f})")
+
+
 def report(title: str, elapsed: float, count: int, lat: list[float], activities: int) -> None:
     print(f"\n{title}")
     print(f"  workflows completed      {count} in {elapsed:.2f} s")
@@ -140,7 +180,11 @@ async def main() -> None:
                 await latencies(client, ids),
                 10 if args.workflow == "TenActivities" else 1,
             )
+        pids = {name: process.pid for name, process in cluster.processes.items()}
+        pids["worker"] = worker.pid
+        before = cpu_snapshot(pids)
         elapsed, ids = await run_load(client, args.workflow, args.workflows, args.concurrency)
+        after = cpu_snapshot(pids)
         report(
             f"{args.workflow}, {args.concurrency} in flight",
             elapsed,
@@ -148,6 +192,7 @@ async def main() -> None:
             await latencies(client, ids),
             10 if args.workflow == "TenActivities" else 1,
         )
+        report_cpu(before, after, args.workflows)
         await client.close()
     finally:
         if worker is not None:

@@ -131,10 +131,25 @@ class ActivityTaskRunner:
         finally:
             heartbeater.stop()
             self.running.pop(token, None)
-        await self.respond(
-            "activity-tasks/complete",
-            {"task_token": token, "result": result, "identity": self.identity},
-        )
+        try:
+            await self.respond(
+                "activity-tasks/complete",
+                {"task_token": token, "result": result, "identity": self.identity},
+            )
+        except RPCError as exc:
+            if exc.code != "payload_too_large":
+                raise
+            # Every attempt would return as much: fail it for good (as Temporal's server does
+            # with a result over its size limit) rather than leave it to time out.
+            error = ApplicationError(
+                f"activity {defn.name}'s result is larger than the server accepts: {exc.message}",
+                type="PayloadTooLarge",
+                non_retryable=True,
+            )
+            await self.respond(
+                "activity-tasks/fail",
+                {"task_token": token, "failure": to_failure(error), "identity": self.identity},
+            )
 
 
 def _encode_result(defn: ActivityDefinition, value: Any) -> Any:

@@ -116,6 +116,26 @@ class TimingOutWorkflow:
         return "finished"
 
 
+@activity.defn
+async def huge(size: int) -> str:
+    ATTEMPTS["huge"] = ATTEMPTS.get("huge", 0) + 1
+    return "x" * size
+
+
+@workflow.defn
+class HugeResult:
+    @workflow.run
+    async def run(self, size: int) -> str:
+        try:
+            await workflow.execute_activity(
+                huge, size, start_to_close_timeout=timedelta(seconds=10)
+            )
+        except ActivityError as err:
+            assert isinstance(err.cause, ApplicationError)
+            return f"{err.cause.type} {err.cause.non_retryable}"
+        return "returned"
+
+
 @workflow.defn
 class Waiting:
     @workflow.run
@@ -167,11 +187,12 @@ WORKFLOWS = [
     RetryingWorkflow,
     DecliningWorkflow,
     TimingOutWorkflow,
+    HugeResult,
     Waiting,
     Fanout,
     DuplicateActivityIds,
 ]
-ACTIVITIES = [charge, flaky, always_fails, slow]
+ACTIVITIES = [charge, flaky, always_fails, slow, huge]
 
 
 @pytest.fixture
@@ -290,3 +311,15 @@ async def test_refused_commands_fail_the_workflow_task_with_the_servers_reason(
     assert attrs["failure"]["type"] == "BadCommand"
     assert "activity_id 'same' is already in use" in attrs["failure"]["message"]
     await handle.terminate("done")
+
+
+async def test_a_result_over_the_size_limit_fails_the_activity_for_good(client: Client) -> None:
+    ATTEMPTS.pop("huge", None)
+    result = await client.execute_workflow(
+        HugeResult.run,
+        3 * 1024 * 1024,
+        id=f"huge-{uuid.uuid4().hex[:6]}",
+        task_queue=_queue(client),
+    )
+    assert result == "PayloadTooLarge True"
+    assert ATTEMPTS["huge"] == 1

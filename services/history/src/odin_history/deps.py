@@ -10,7 +10,8 @@ from odin_common.api.types import NamespaceName, WorkflowId
 from odin_history.engine.context import HistoryContext
 
 
-def _context(request: Request) -> HistoryContext:
+async def _context(request: Request) -> HistoryContext:
+    # async: FastAPI runs a plain-def dependency in a worker thread, a thread hop per request.
     ctx: HistoryContext = request.app.state.ctx
     return ctx
 

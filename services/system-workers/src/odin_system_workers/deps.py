@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from odin_system_workers.usecases.reconcile import Reconciler
 
 
-def get_reconciler(request: Request) -> Reconciler:
+async def get_reconciler(request: Request) -> Reconciler:
+    # async: FastAPI runs a plain-def dependency in a worker thread, a thread hop per request.
     reconciler: Reconciler = request.app.state.reconciler
     return reconciler
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy import event, text
@@ -55,12 +56,30 @@ def create_engine(url: str, *, pool_size: int = 16, single_writer: bool = False)
         return engine
     kwargs: dict[str, Any] = {
         "pool_size": pool_size,
-        "max_overflow": pool_size,
+        "max_overflow": 0,
         "pool_timeout": 30,
         "pool_recycle": 1800,
         "pool_pre_ping": False,
     }
     return create_async_engine(target, **kwargs)
+
+
+_READERS: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def read_connection(engine: AsyncEngine) -> AsyncConnection:
+    """A connection for reads (``async with read_connection(engine) as conn``).
+
+    On PostgreSQL it runs in autocommit: no ``BEGIN`` before the first statement and no
+    ``ROLLBACK`` when it goes back to the pool, two round trips fewer per read. Each statement
+    still sees one consistent snapshot, as under READ COMMITTED in a transaction. Writes use
+    ``engine.begin()``."""
+    if engine.dialect.name != "postgresql":
+        return engine.connect()
+    reader = _READERS.get(engine)
+    if reader is None:
+        reader = _READERS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return reader.connect()
 
 
 def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:

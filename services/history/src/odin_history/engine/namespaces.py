@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from odin_common.db.engine import read_connection
 from odin_common.errors import NamespaceNotFound
 from odin_history.store import namespaces as store
 
@@ -32,7 +33,7 @@ class NamespaceRegistry:
         cached = self._by_name.get(name)
         if cached is not None and time.monotonic() - cached[0] < TTL_SECONDS:
             return cached[1]
-        async with self.engine.connect() as conn:
+        async with read_connection(self.engine) as conn:
             row = await store.read_namespace_by_name(conn, name)
         if row is None or row["state"] != "registered":
             self._by_name.pop(name, None)
@@ -46,7 +47,7 @@ class NamespaceRegistry:
         cached = self._by_id.get(namespace_id)
         if cached is not None:
             return cached
-        async with self.engine.connect() as conn:
+        async with read_connection(self.engine) as conn:
             row = await store.read_namespace_by_id(conn, namespace_id)
         if row is None:
             raise NamespaceNotFound(f"namespace id {namespace_id!r} does not exist")

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from odin_common.clock import Clock
+from odin_common.db.engine import read_connection
 from odin_common.tasks import raise_if_cancelled, stop_tasks
 from odin_history.engine.shards import ShardController
 from odin_history.store import tasks as store
@@ -109,7 +110,7 @@ class TimerProcessor:
 
     async def _load(self, now: datetime) -> None:
         horizon = now + self.lookahead
-        async with self.engine.connect() as conn:
+        async with read_connection(self.engine) as conn:
             rows = await store.list_due_timers(
                 conn, sorted(self.shards.owned), before=horizon, limit=LOAD_LIMIT
             )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from odin_common.api.internal import DispatchTask
 from odin_common.clients import MatchingClient
 from odin_common.clock import Clock
+from odin_common.db.engine import read_connection
 from odin_common.errors import OdinError
 from odin_common.tasks import raise_if_cancelled, stop_tasks
 from odin_history.domain.machine import TransferTask
@@ -169,7 +170,7 @@ class TransferProcessor:
     async def _scan_once(self, *, age: float) -> None:
         try:
             before = self.clock.now() - timedelta(seconds=age)
-            async with self.engine.connect() as conn:
+            async with read_connection(self.engine) as conn:
                 rows = await store.list_transfer_tasks(
                     conn, sorted(self.shards.owned), created_before=before, limit=5000
                 )

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from odin_common.clock import Clock
+from odin_common.db.engine import read_connection
 from odin_common.errors import Unavailable, WorkflowNotFound
 from odin_common.metrics import WORKFLOW_DURATION
 from odin_common.state import ExecutionState
@@ -167,7 +168,7 @@ class Session:
         run_id = cache.current_run(self.key)
         if run_id is not None:
             return run_id
-        async with self.engine.db.connect() as conn:
+        async with read_connection(self.engine.db) as conn:
             row = await executions_store.read_current(conn, *self.key)
         if row is None:
             return None
@@ -188,7 +189,7 @@ class Session:
         cached = self.engine.cache.get(key)
         if cached is not None:
             return cached.state, cached.db_version
-        async with self.engine.db.connect() as conn:
+        async with read_connection(self.engine.db) as conn:
             loaded = await executions_store.read_execution(conn, *key)
         if loaded is None:
             raise WorkflowNotFound(

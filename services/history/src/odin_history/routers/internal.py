@@ -14,6 +14,7 @@ from odin_common.api.internal import (
 )
 from odin_common.api.worker import ActivityTask, WorkflowTask
 from odin_common.api.workflows import WorkflowStartResponse
+from odin_common.db.engine import read_connection
 from odin_common.jsonutil import OrjsonResponse
 from odin_common.problem import PROBLEM_RESPONSES
 from odin_history.deps import ContextDep, NamespacePath, WorkflowIdPath
@@ -86,7 +87,7 @@ async def child_event(
 
 @router.get("/cluster/shards", response_model=ShardMap)
 async def shard_map(ctx: ContextDep) -> Response:
-    async with ctx.db.connect() as conn:
+    async with read_connection(ctx.db) as conn:
         owners = await read_shard_owners(conn, ctx.clock.now())
     for shard_id in ctx.shards.owned:
         owners[shard_id] = ctx.settings.own_url

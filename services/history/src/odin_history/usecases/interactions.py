@@ -21,6 +21,7 @@ from odin_common.api.workflows import (
     SignalWithStartRequest,
     WorkflowStartRequest,
 )
+from odin_common.db.engine import read_connection
 from odin_common.errors import QueryTimeout, WorkflowAlreadyStarted
 from odin_common.state import ExecutionState, ParentInfo
 from odin_common.tokens import TaskToken
@@ -165,7 +166,7 @@ async def build_query_task(
     ns = await ctx.namespaces.get(namespace)
     state = await ctx.engine.read(ns, workflow_id, req.run_id)
     last = state.next_event_id - 1
-    async with ctx.db.connect() as conn:
+    async with read_connection(ctx.db) as conn:
         stored = await read_events(conn, ns.id, workflow_id, state.run_id)
     token = TaskToken(
         kind="query",

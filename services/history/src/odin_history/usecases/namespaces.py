@@ -10,6 +10,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from odin_common.api.namespaces import NamespaceCreate, NamespaceUpdate
+from odin_common.db.engine import read_connection
 from odin_common.errors import InvalidArgument, NamespaceAlreadyExists, NamespaceNotFound
 from odin_history.engine.context import HistoryContext
 from odin_history.store import namespaces as store
@@ -75,7 +76,7 @@ async def list_namespaces(
     ctx: HistoryContext, page_size: int, next_page_token: str | None
 ) -> dict[str, Any]:
     after = _decode_token(next_page_token)
-    async with ctx.db.connect() as conn:
+    async with read_connection(ctx.db) as conn:
         rows = await store.list_namespaces(conn, after_name=after, limit=page_size + 1)
     more = len(rows) > page_size
     rows = rows[:page_size]
@@ -86,7 +87,7 @@ async def list_namespaces(
 
 
 async def _registered(ctx: HistoryContext, name: str) -> RowMapping:
-    async with ctx.db.connect() as conn:
+    async with read_connection(ctx.db) as conn:
         row = await store.read_namespace_by_name(conn, name)
     if row is None or row["state"] != "registered":
         raise NamespaceNotFound(f"namespace {name!r} does not exist", namespace=name)

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from odin_common.api.events import CLOSE_EVENT_TYPES
+from odin_common.db.engine import read_connection
 from odin_common.errors import InvalidArgument
 from odin_common.state import ExecutionState
 from odin_history.domain.views import describe, result_document
@@ -89,14 +90,14 @@ async def _page(
         last = state.next_event_id - 1
         if last < start_from:
             return []
-        async with ctx.db.connect() as conn:
+        async with read_connection(ctx.db) as conn:
             events = await read_events(
                 conn, ns.id, state.workflow_id, state.run_id, from_event_id=last, limit=1
             )
         return [e for e in events if e.event_type in CLOSE_TYPES]
     if start_from >= state.next_event_id:
         return []
-    async with ctx.db.connect() as conn:
+    async with read_connection(ctx.db) as conn:
         return await read_events(
             conn, ns.id, state.workflow_id, state.run_id, from_event_id=start_from, limit=page_size
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from odin_common.api.internal import RecordTaskStartedRequest
 from odin_common.api.worker import WorkflowTaskCompleteRequest, WorkflowTaskFailRequest
+from odin_common.db.engine import read_connection
 from odin_common.errors import TaskTokenInvalid
 from odin_common.metrics import WORKFLOW_REPLAY_COUNT
 from odin_common.state import ExecutionState, WorkflowTaskInfo
@@ -48,7 +49,7 @@ async def record_workflow_task_started(
     # needs the events after the last task it completed.
     sticky = wt.task_queue != state.task_queue and state.previous_started_event_id is not None
     first = (state.previous_started_event_id or 0) + 1 if sticky else 1
-    async with ctx.db.connect() as conn:
+    async with read_connection(ctx.db) as conn:
         stored = await read_events(conn, ns.id, workflow_id, state.run_id, from_event_id=first)
     history = [e.as_json() for e in stored if e.event_id <= last_event]
     if wt.transient:

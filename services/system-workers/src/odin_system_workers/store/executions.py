@@ -8,6 +8,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from odin_common.db.engine import read_connection
 from odin_common.db.schema import executions
 from odin_common.errors import Unavailable
 from odin_system_workers.domain.reconcile import ExecutionKey, RunningExecution
@@ -46,7 +47,7 @@ class RunningExecutionPages:
         self, *, after: ExecutionKey | None, limit: int
     ) -> list[RunningExecution]:
         try:
-            async with self.engine.connect() as conn:
+            async with read_connection(self.engine) as conn:
                 return await list_running_executions(conn, after=after, limit=limit)
         except (SQLAlchemyError, OSError) as exc:
             raise Unavailable(f"cannot read running executions: {exc}") from exc
