@@ -131,8 +131,10 @@ class HugeResult:
                 huge, size, start_to_close_timeout=timedelta(seconds=10)
             )
         except ActivityError as err:
-            assert isinstance(err.cause, ApplicationError)
-            return f"{err.cause.type} {err.cause.non_retryable}"
+            cause = err.cause
+            if not isinstance(cause, ApplicationError):
+                raise
+            return f"{cause.type} {cause.non_retryable}"
         return "returned"
 
 
