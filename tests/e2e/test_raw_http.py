@@ -105,3 +105,48 @@ async def test_a_workflow_driven_with_plain_http(deployment: Deployment) -> None
             "status": "completed",
             "result": {"receipt": "charged"},
         }
+
+
+async def test_an_eager_activity_comes_back_in_the_completion_answer(
+    deployment: Deployment,
+) -> None:
+    async with httpx.AsyncClient(base_url=deployment.url, timeout=30) as client:
+        resp = await client.post(
+            f"{NS}/workflows/raw-eager",
+            json={"workflow_type": "RawWorkflow", "task_queue": "raw", "input": [2]},
+        )
+        assert resp.status_code == 201, resp.text
+        task = await _poll(client, "workflow")
+        command = {
+            "type": "schedule_activity",
+            "activity_id": "charge-2",
+            "activity_type": "charge",
+            "input": [2],
+            "start_to_close_timeout": "30s",
+            "request_eager_execution": True,
+        }
+        resp = await client.post(
+            f"{NS}/workflow-tasks/complete",
+            json={"task_token": task["task_token"], "commands": [command]},
+        )
+        assert resp.status_code == 200, resp.text
+        [act] = resp.json()["activity_tasks"]
+        assert (act["activity_id"], act["input"], act["attempt"]) == ("charge-2", [2], 1)
+        resp = await client.post(
+            f"{NS}/activity-tasks/complete",
+            json={"task_token": act["task_token"], "result": "charged eagerly"},
+        )
+        assert resp.status_code == 200, resp.text
+        task = await _poll(client, "workflow")
+        completed = [e for e in task["history"] if e["event_type"] == "activity_task_completed"]
+        assert completed[0]["attributes"]["result"] == "charged eagerly"
+        resp = await client.post(
+            f"{NS}/workflow-tasks/complete",
+            json={
+                "task_token": task["task_token"],
+                "commands": [{"type": "complete_workflow", "result": "done"}],
+            },
+        )
+        assert resp.status_code == 200, resp.text
+        result = await client.get(f"{NS}/workflows/raw-eager/result", params={"wait": "10s"})
+        assert result.json()["result"] == "done"

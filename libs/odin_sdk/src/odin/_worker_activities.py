@@ -56,6 +56,15 @@ class ActivityTaskRunner:
         for future, _ in list(self.running.values()):
             future.cancel()
 
+    async def hand_back(self, task: dict[str, Any]) -> None:
+        """Report a task this worker will not run (it is shutting down) as failed, so the
+        server retries it elsewhere."""
+        failure = to_failure(ApplicationError(SHUTDOWN_MESSAGE, type="WorkerShutdown"))
+        await self.respond(
+            "activity-tasks/fail",
+            {"task_token": task["task_token"], "failure": failure, "identity": self.identity},
+        )
+
     async def run(self, task: dict[str, Any]) -> None:
         token = task["task_token"]
         defn = self.activities.get(task["activity_type"])
@@ -113,11 +122,7 @@ class ActivityTaskRunner:
                     "activity-tasks/cancel", {"task_token": token, "identity": self.identity}
                 )
             else:
-                failure = to_failure(ApplicationError(SHUTDOWN_MESSAGE, type="WorkerShutdown"))
-                await self.respond(
-                    "activity-tasks/fail",
-                    {"task_token": token, "failure": failure, "identity": self.identity},
-                )
+                await self.hand_back(task)
             return
         except Exception as exc:
             # The next attempt resumes from the latest progress, even if a heartbeat with it

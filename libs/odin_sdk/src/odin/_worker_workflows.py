@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from odin._runtime.definitions import WorkflowDefinition
 from odin._runtime.failures import to_failure
@@ -44,6 +44,24 @@ REFUSED_CODES = frozenset({"invalid_argument", "payload_too_large"})
 task token, the server being unavailable) say nothing about the commands."""
 
 
+MAX_EAGER_ACTIVITIES_PER_TASK = 3
+"""Activities one workflow task completion asks to run eagerly, at most (as Temporal)."""
+
+
+class EagerActivities(Protocol):
+    """The worker's activity side, for activities handed back in a completion's answer."""
+
+    async def reserve(self, command: dict[str, Any]) -> bool:
+        """Take an activity slot for this ``schedule_activity`` command, if this worker can
+        run it now; False (nothing taken) otherwise."""
+
+    def release(self, count: int) -> None:
+        """Give back slots reserved for activities the server did not hand back."""
+
+    def start(self, task: dict[str, Any]) -> None:
+        """Run an activity task on a reserved slot (freed when it ends)."""
+
+
 class WorkflowTaskRunner:
     def __init__(
         self,
@@ -56,6 +74,7 @@ class WorkflowTaskRunner:
         sticky_queue: str | None,
         sticky_timeout: timedelta,
         max_cached: int,
+        eager: EagerActivities | None = None,
     ) -> None:
         self.workflows = workflows
         self.identity = identity
@@ -65,6 +84,7 @@ class WorkflowTaskRunner:
         self.sticky_queue = sticky_queue
         self.sticky_timeout = sticky_timeout
         self.max_cached = max_cached
+        self.eager = eager
         self.cache: OrderedDict[str, WorkflowInstance] = OrderedDict()
 
     async def run(self, task: dict[str, Any]) -> None:
@@ -107,17 +127,56 @@ class WorkflowTaskRunner:
             log.exception("workflow %s: the workflow task failed", task["workflow_id"])
             await self._fail(token, "workflow_error", exc)
             return
-        body: dict[str, Any] = {
-            "task_token": token,
-            "commands": result.commands,
-            "identity": self.identity,
-        }
-        if self.sticky_queue is not None and not result.completed and self.max_cached > 0:
-            self._remember(run_id, instance)
-            body["sticky_task_queue"] = self.sticky_queue
-            body["sticky_schedule_to_start_timeout"] = duration(self.sticky_timeout)
+        reserved: list[dict[str, Any]] = []  # the commands that took an activity slot
+        handed = 0
         try:
-            answered = await self.respond("workflow-tasks/complete", body)
+            commands = await self._request_eager(result, reserved)
+            body: dict[str, Any] = {
+                "task_token": token,
+                "commands": commands,
+                "identity": self.identity,
+            }
+            if self.sticky_queue is not None and not result.completed and self.max_cached > 0:
+                self._remember(run_id, instance)
+                body["sticky_task_queue"] = self.sticky_queue
+                body["sticky_schedule_to_start_timeout"] = duration(self.sticky_timeout)
+            answered = await self._complete(task, body)
+            for activity_task in (answered or {}).get("activity_tasks") or []:
+                if handed == len(reserved):
+                    log.warning("the server handed back an activity this worker did not ask for")
+                    break
+                assert self.eager is not None
+                self.eager.start(activity_task)
+                handed += 1
+        finally:
+            if self.eager is not None and len(reserved) > handed:
+                self.eager.release(len(reserved) - handed)
+
+    async def _request_eager(
+        self, result: ActivationResult, reserved: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The commands, with ``request_eager_execution`` on the activities this worker has
+        slots for; each command that takes a slot goes into ``reserved`` at once."""
+        if self.eager is None or result.completed:
+            return result.commands
+        commands = []
+        for command in result.commands:
+            if (
+                command["type"] == "schedule_activity"
+                and len(reserved) < MAX_EAGER_ACTIVITIES_PER_TASK
+                and await self.eager.reserve(command)
+            ):
+                command = {**command, "request_eager_execution": True}
+                reserved.append(command)
+            commands.append(command)
+        return commands
+
+    async def _complete(self, task: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] | None:
+        """Send the completion; None when the server refused it or no longer wants it."""
+        token = body["task_token"]
+        run_id = task["run_id"]
+        try:
+            answered: dict[str, Any] | None = await self.respond("workflow-tasks/complete", body)
         except RPCError as exc:
             self.cache.pop(run_id, None)
             if exc.code not in REFUSED_CODES:
@@ -136,12 +195,13 @@ class WorkflowTaskRunner:
                 type="BadCommand",
             )
             await self._fail(token, "bad_command", refused)
-            return
+            return None
         except BaseException:
             self.cache.pop(run_id, None)
             raise
         if answered is None:  # the server moved on: the cached copy may be wrong now
             self.cache.pop(run_id, None)
+        return answered
 
     def _remember(self, run_id: str, instance: WorkflowInstance) -> None:
         self.cache[run_id] = instance

@@ -57,9 +57,16 @@ class Worker:
         max_cached_workflows: int = 1000,
         sticky_queue_schedule_to_start_timeout: timedelta = timedelta(seconds=5),
         graceful_shutdown_timeout: timedelta = timedelta(0),
+        disable_eager_activity_execution: bool = False,
     ) -> None:
         """``max_cached_workflows`` runs are kept in memory for sticky execution (0 turns it
-        off: every workflow task then replays the whole history)."""
+        off: every workflow task then replays the whole history).
+
+        An activity a workflow schedules on this worker's task queue, of a type registered
+        here, runs eagerly when an activity slot is free: the server hands it back in the
+        answer to the workflow task's completion, without a trip through the task queue
+        (at most three per workflow task). ``disable_eager_activity_execution`` turns that
+        off."""
         if not workflows and not activities:
             raise ValueError("a worker needs at least one workflow or activity")
         # Refuse a value the server would refuse on every workflow task, now.
@@ -92,6 +99,7 @@ class Worker:
             sticky_queue=self.sticky_queue,
             sticky_timeout=sticky_queue_schedule_to_start_timeout,
             max_cached=max_cached_workflows,
+            eager=None if disable_eager_activity_execution or not activities else _Eager(self),
         )
         self._activities = ActivityTaskRunner(
             {d.name: d for d in (ActivityDefinition.of(a) for a in activities)},
@@ -105,6 +113,7 @@ class Worker:
         self._wf_tasks: set[asyncio.Task[None]] = set()
         self._act_tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
+        self._handing_back = False  # shutdown reached the activities: run no new ones
         self._stopped = asyncio.Event()
         self._running = False
 
@@ -169,6 +178,7 @@ class Worker:
             await asyncio.wait(set(self._wf_tasks), timeout=30)
         if self._act_tasks and self._graceful > 0:
             await asyncio.wait(set(self._act_tasks), timeout=self._graceful)
+        self._handing_back = True
         self._activities.cancel_all()
         if self._act_tasks:
             await asyncio.wait(set(self._act_tasks), timeout=10)
@@ -254,3 +264,35 @@ class Worker:
             events += page["events"]
             token = page.get("next_page_token")
         return [e for e in events if e["event_id"] <= task["started_event_id"]]
+
+
+class _Eager:
+    """The worker's side of eager activities (``odin._worker_workflows.EagerActivities``):
+    the slots are the worker's activity slots, the tasks run as polled ones do."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    async def reserve(self, command: dict[str, Any]) -> bool:
+        w = self.worker
+        if (
+            w._stop.is_set()
+            or command.get("task_queue") not in (None, w.task_queue)
+            or command["activity_type"] not in w._activities.activities
+            or w._act_slots.locked()
+        ):
+            return False
+        await w._act_slots.acquire()  # a free slot: taken at once
+        return True
+
+    def release(self, count: int) -> None:
+        for _ in range(count):
+            self.worker._act_slots.release()
+
+    def start(self, task: dict[str, Any]) -> None:
+        w = self.worker
+        # A workflow task that outlived the shutdown's wait for it: hand its activity back.
+        run = w._activities.hand_back if w._handing_back else w._activities.run
+        running = asyncio.create_task(w._guarded(run, task, w._act_slots))
+        w._act_tasks.add(running)
+        running.add_done_callback(w._act_tasks.discard)

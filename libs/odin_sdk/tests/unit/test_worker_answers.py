@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sdk_fakes import workflow_task
 
 from odin import activity, workflow
 from odin._runtime.definitions import ActivityDefinition, WorkflowDefinition
@@ -25,28 +26,8 @@ class Napper:
         await workflow.sleep(60)
 
 
-def workflow_task(run_id: str) -> dict[str, Any]:
-    def event(event_id: int, event_type: str, **attrs: Any) -> dict[str, Any]:
-        return {
-            "event_id": event_id,
-            "event_type": event_type,
-            "event_time": "2026-01-01T00:00:00.000000Z",
-            "attributes": attrs,
-        }
-
-    return {
-        "task_token": f"token-{run_id}",
-        "namespace": "default",
-        "workflow_id": f"wf-{run_id}",
-        "run_id": run_id,
-        "workflow_type": "Napper",
-        "task_queue": "q",
-        "history": [
-            event(1, "workflow_execution_started", workflow_type="Napper", input=[]),
-            event(2, "workflow_task_scheduled"),
-            event(3, "workflow_task_started"),
-        ],
-    }
+def first_task(run_id: str) -> dict[str, Any]:
+    return workflow_task(run_id, "Napper")
 
 
 def workflow_runner(answers: Answers, refusal: RPCError | None) -> WorkflowTaskRunner:
@@ -80,7 +61,7 @@ async def test_refused_commands_fail_the_workflow_task_and_forget_the_run() -> N
     answers: Answers = []
     detail = "start_timer: timer_id '1' is already running"
     r = workflow_runner(answers, bad_request(detail))
-    await r.run(workflow_task("a"))
+    await r.run(first_task("a"))
     assert [path for path, _ in answers] == ["workflow-tasks/complete", "workflow-tasks/fail"]
     body = answers[-1][1]
     assert (body["task_token"], body["cause"], body["identity"]) == (
@@ -99,7 +80,7 @@ async def test_a_payload_too_large_answer_is_a_refusal_too() -> None:
     answers: Answers = []
     too_large = RPCError("the body is larger than 2 MiB", code="payload_too_large", status=413)
     r = workflow_runner(answers, too_large)
-    await r.run(workflow_task("a"))
+    await r.run(first_task("a"))
     path, body = answers[-1]
     assert (path, body["cause"]) == ("workflow-tasks/fail", "bad_command")
     assert "payload_too_large" in body["failure"]["message"]
@@ -110,7 +91,7 @@ async def test_other_errors_are_not_taken_for_a_refusal() -> None:
     down = RPCError("cannot reach the server", code="unavailable", status=0)
     r = workflow_runner(answers, down)
     with pytest.raises(RPCError):
-        await r.run(workflow_task("a"))
+        await r.run(first_task("a"))
     assert [path for path, _ in answers] == ["workflow-tasks/complete"]
     assert "a" not in r.cache
 
@@ -118,7 +99,7 @@ async def test_other_errors_are_not_taken_for_a_refusal() -> None:
 async def test_accepted_commands_keep_the_run_cached() -> None:
     answers: Answers = []
     r = workflow_runner(answers, None)
-    await r.run(workflow_task("a"))
+    await r.run(first_task("a"))
     assert [path for path, _ in answers] == ["workflow-tasks/complete"]
     assert "a" in r.cache
 

@@ -391,6 +391,23 @@ WORKFLOW_TASK_COMPLETE: Examples = {
             ],
         },
     ),
+    "eager_activity": _one(
+        "The workflow calls an activity this worker runs at once (it comes back in the answer)",
+        {
+            "task_token": WORKFLOW_TASK_TOKEN,
+            "identity": "worker-1@host",
+            "commands": [
+                {
+                    "type": "schedule_activity",
+                    "activity_id": "1",
+                    "activity_type": "charge",
+                    "input": [{"id": 1}],
+                    "start_to_close_timeout": "10s",
+                    "request_eager_execution": True,
+                }
+            ],
+        },
+    ),
     "timer": _one(
         "The workflow sleeps for an hour",
         {
@@ -482,6 +499,14 @@ ACTIVITY_CANCEL: Examples = {
     )
 }
 ACCEPTED: Examples = {"accepted": _one("History recorded it", {"accepted": True})}
+WORKFLOW_TASK_COMPLETED: Examples = {
+    "accepted": _one("History recorded the commands", {"accepted": True, "activity_tasks": []}),
+    "eager_activity": _one(
+        "History recorded the commands and started the activity asked for eagerly: run it "
+        "and complete it with its `task_token`",
+        {"accepted": True, "activity_tasks": [ACTIVITY_TASK]},
+    ),
+}
 TASK_QUEUE: Examples = {
     "orders": _one(
         "Backlog and recent pollers per kind",

@@ -36,6 +36,7 @@ from odin_common.api.worker import (
     TaskAccepted,
     TaskQueueDescription,
     WorkflowTask,
+    WorkflowTaskCompleted,
     WorkflowTaskCompleteRequest,
     WorkflowTaskFailRequest,
 )
@@ -122,6 +123,7 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     WorkflowTask,
     ActivityTask,
     TaskAccepted,
+    WorkflowTaskCompleted,
     ActivityHeartbeatResponse,
     TaskQueueDescription,
     Problem,

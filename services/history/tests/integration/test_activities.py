@@ -186,3 +186,81 @@ async def test_cancelling_an_activity_that_has_not_started_is_immediate(
     assert (await history.describe("wf"))["pending_activities"] == []
     queued = (await history.dispatched("activity", "wf"))[0]
     assert (await history.record_started(queued)).json()["code"] == "task_not_found"
+
+
+async def test_an_eager_activity_is_started_and_handed_back_without_the_queue(
+    history: HistoryDriver,
+) -> None:
+    await history.start("wf")
+    wt = await history.next_task("workflow", "wf")
+    commands = [
+        activity_command("eager", request_eager_execution=True),
+        activity_command("elsewhere", task_queue="other", request_eager_execution=True),
+        activity_command("queued"),
+    ]
+    resp = await history.complete_wt(wt, commands)
+    assert resp.status_code == 200, resp.text
+    tasks = resp.json()["activity_tasks"]
+    # Only the activity on the workflow's own task queue runs eagerly; the others are queued.
+    assert [t["activity_id"] for t in tasks] == ["eager"]
+    queued = await history.dispatched("activity", "wf", count=2)
+    assert sorted(t["task_queue"] for t in queued) == ["other", "q"]
+    task = tasks[0]
+    assert (task["kind"], task["attempt"], task["activity_type"]) == ("activity", 1, "act")
+    desc = await history.describe("wf")
+    eager = next(a for a in desc["pending_activities"] if a["activity_id"] == "eager")
+    assert eager["state"] == "started"
+    assert (await history.activity("complete", task, result="done")).status_code == 200
+    # A repeated completion of the eager task is refused like any other.
+    assert (await history.activity("complete", task, result="again")).status_code == 404
+    event = await _closing_event(history)
+    assert event["event_type"] == "activity_task_completed"
+    assert event["attributes"]["result"] == "done"
+
+
+async def test_a_lost_eager_activity_is_retried_through_the_queue(history: HistoryDriver) -> None:
+    await history.start("wf")
+    wt = await history.next_task("workflow", "wf")
+    command = activity_command(
+        start_to_close_timeout="300ms", retry_policy=FAST_RETRY, request_eager_execution=True
+    )
+    resp = await history.complete_wt(wt, [command])
+    assert len(resp.json()["activity_tasks"]) == 1  # ... and the worker never runs it
+    retry = await history.next_task("activity", "wf")
+    assert retry["attempt"] == 2
+    await history.activity("complete", retry, result="second time")
+    event = await _closing_event(history)
+    assert event["attributes"]["result"] == "second time"
+
+
+async def test_no_eager_activity_when_the_same_task_closes_the_workflow(
+    history: HistoryDriver,
+) -> None:
+    await history.start("wf")
+    wt = await history.next_task("workflow", "wf")
+    commands = [
+        activity_command(request_eager_execution=True),
+        {"type": "complete_workflow", "result": 1},
+    ]
+    resp = await history.complete_wt(wt, commands)
+    assert resp.json() == {"accepted": True, "activity_tasks": []}
+    assert (await history.describe("wf"))["status"] == "completed"
+
+
+async def test_at_most_three_eager_activities_and_only_with_a_start_to_close_limit(
+    history: HistoryDriver,
+) -> None:
+    await history.start("wf")  # no run or execution timeout to fall back on
+    wt = await history.next_task("workflow", "wf")
+    commands = [activity_command(str(i), request_eager_execution=True) for i in range(4)]
+    unbounded = activity_command("unbounded", request_eager_execution=True)
+    del unbounded["start_to_close_timeout"]
+    unbounded["schedule_to_start_timeout"] = "10s"
+    resp = await history.complete_wt(wt, [unbounded, *commands])
+    assert [t["activity_id"] for t in resp.json()["activity_tasks"]] == ["0", "1", "2"]
+    queued = await history.dispatched("activity", "wf", count=2)
+    assert sorted(t["scheduled_event_id"] for t in queued) == sorted(
+        a["scheduled_event_id"]
+        for a in (await history.describe("wf"))["pending_activities"]
+        if a["activity_id"] in {"unbounded", "3"}
+    )

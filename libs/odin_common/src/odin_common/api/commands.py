@@ -33,6 +33,13 @@ class ScheduleActivityCommand(StrictModel):
     start_to_close_timeout: Duration | None = None
     heartbeat_timeout: Duration | None = None
     retry_policy: RetryPolicy | None = None
+    request_eager_execution: bool = Field(
+        False,
+        description="Hand the first attempt straight back to the worker completing this "
+        "workflow task (in `activity_tasks` of the answer) instead of through the task queue. "
+        "Honoured for up to three activities per completion that run on the workflow's own "
+        "task queue and have a start-to-close limit.",
+    )
 
 
 class RequestCancelActivityCommand(StrictModel):

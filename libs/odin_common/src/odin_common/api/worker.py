@@ -270,6 +270,18 @@ class TaskAccepted(ResponseModel):
     accepted: bool = True
 
 
+class WorkflowTaskCompleted(ResponseModel):
+    """The answer to a workflow task completion: the server took it, and hands back the
+    activities the commands asked to run eagerly, already started."""
+
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"examples": [{"accepted": True, "activity_tasks": []}]}
+    )
+
+    accepted: bool = True
+    activity_tasks: list[ActivityTask] = Field(default_factory=list)
+
+
 class PollerInfo(ResponseModel):
     identity: str
     last_access_time: datetime

@@ -25,6 +25,7 @@ from odin_common.api.worker import (
     TaskAccepted,
     TaskQueueDescription,
     WorkflowTask,
+    WorkflowTaskCompleted,
     WorkflowTaskCompleteRequest,
     WorkflowTaskFailRequest,
 )
@@ -154,9 +155,14 @@ async def _complete(
     summary="Complete a workflow task",
     description="Answers a workflow task with the commands the workflow code produced "
     "(schedule an activity, start a timer, complete the workflow, ...). History records "
-    "them and schedules what they ask for in one transaction.",
+    "them and schedules what they ask for in one transaction. A `schedule_activity` with "
+    "`request_eager_execution` (on the workflow's own task queue, with a start-to-close "
+    "limit; at most three per completion) is not queued: its first attempt is started at "
+    "once and returned in `activity_tasks`, for this worker to run and complete like a "
+    "polled activity task (if it never does, the start-to-close timeout retries it through "
+    "the queue).",
     responses={
-        **answer(200, "Recorded", TaskAccepted, examples.ACCEPTED),
+        **answer(200, "Recorded", WorkflowTaskCompleted, examples.WORKFLOW_TASK_COMPLETED),
         **COMPLETION_PROBLEMS,
     },
     openapi_extra=request_body(

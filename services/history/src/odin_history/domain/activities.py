@@ -3,6 +3,7 @@ timeouts (schedule-to-start, start-to-close, schedule-to-close, heartbeat)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,14 @@ def _seconds(value: timedelta | None) -> float | None:
     return value.total_seconds() if value is not None else None
 
 
-def schedule_activity(m: Machine, cmd: ScheduleActivityCommand, completed_event_id: int) -> None:
+def schedule_activity(
+    m: Machine, cmd: ScheduleActivityCommand, completed_event_id: int, *, may_run_eagerly: bool
+) -> int | None:
+    """Record the activity and queue its first attempt. Returns its scheduled event id when
+    the attempt is kept back for eager execution (see :func:`start_eagerly`) rather than
+    dispatched to the queue: asked for, allowed (``may_run_eagerly``), on the workflow's own
+    task queue, and with a start-to-close limit, which retries the attempt should the worker
+    never get it."""
     state = m.state
     if any(a.activity_id == cmd.activity_id for a in state.activities.values()):
         raise InvalidArgument(
@@ -75,9 +83,26 @@ def schedule_activity(m: Machine, cmd: ScheduleActivityCommand, completed_event_
         retry_policy=policy.model_dump(mode="json"),
     )
     state.activities[scheduled_event_id] = info
-    _queue_attempt(m, info)
+    eager = (
+        cmd.request_eager_execution
+        and may_run_eagerly
+        and task_queue == state.task_queue
+        and stc is not None
+    )
+    _queue_attempt(m, info, dispatch=not eager)
     if s2c is not None:
         _arm(m, info, "schedule_to_close", m.now + timedelta(seconds=s2c))
+    return scheduled_event_id if eager else None
+
+
+def start_eagerly(m: Machine, scheduled_event_id: int, identity: str) -> ActivityInfo | None:
+    """Start the first attempt of an activity scheduled for eager execution, handed to the
+    worker that completed the workflow task (None if the same completion closed the run).
+    Should the worker never get it, its start-to-close timeout retries it through the queue,
+    as any lost attempt."""
+    if not m.state.running or scheduled_event_id not in m.state.activities:
+        return None
+    return start_activity(m, scheduled_event_id, 1, uuid.uuid4().hex, identity)
 
 
 def _arm(m: Machine, info: ActivityInfo, kind: str, fire_at: datetime) -> None:
@@ -89,9 +114,11 @@ def _arm(m: Machine, info: ActivityInfo, kind: str, fire_at: datetime) -> None:
     )
 
 
-def _queue_attempt(m: Machine, info: ActivityInfo) -> None:
+def _queue_attempt(m: Machine, info: ActivityInfo, *, dispatch: bool = True) -> None:
     info.attempt_scheduled_time = m.now
     info.backoff_until = None
+    if not dispatch:
+        return
     m.dispatch("activity", info.task_queue, info.scheduled_event_id, info.attempt)
     if info.schedule_to_start_timeout is not None:
         _arm(

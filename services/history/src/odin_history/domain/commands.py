@@ -23,9 +23,13 @@ from odin_common.api.commands import (
 from odin_common.api.events import EventType
 from odin_common.durations import format_duration
 from odin_common.errors import InvalidArgument
-from odin_common.state import TimerInfo, WorkflowTaskInfo
+from odin_common.state import ActivityInfo, TimerInfo, WorkflowTaskInfo
 from odin_history.domain import activities, interactions, runs
 from odin_history.domain.machine import Machine
+
+MAX_EAGER_ACTIVITIES = 3
+"""Activities one workflow task completion may start eagerly (as Temporal's SDKs ask for at
+most); further ones asking for it are queued as usual."""
 
 TERMINAL = frozenset({"complete_workflow", "fail_workflow", "cancel_workflow", "continue_as_new"})
 
@@ -38,7 +42,9 @@ def complete_workflow_task(
     *,
     sticky_task_queue: str | None = None,
     sticky_timeout: float | None = None,
-) -> None:
+) -> list[ActivityInfo]:
+    """Apply the commands; returns the activities started at once for the completing worker
+    (``request_eager_execution``)."""
     terminal = [i for i, cmd in enumerate(commands) if cmd.type in TERMINAL]
     if len(terminal) > 1 or (terminal and terminal[0] != len(commands) - 1):
         raise InvalidArgument(
@@ -56,21 +62,29 @@ def complete_workflow_task(
             identity=identity,
             count_attempt=False,
         )
-        return
+        return []
     completed = m.begin_workflow_task_completion(wt, identity)
     m.state.sticky_task_queue = sticky_task_queue
     m.state.sticky_schedule_to_start_timeout = sticky_timeout
     needs_task = False
+    eager: list[int] = []
     for cmd in commands:
-        needs_task |= _apply(m, cmd, completed)
+        needs_task |= _apply(m, cmd, completed, eager)
     if m.state.running and (m.flush_buffer() or needs_task):
         m.schedule_workflow_task()
+    started = (activities.start_eagerly(m, scheduled, identity) for scheduled in eager)
+    return [info for info in started if info is not None]
 
 
-def _apply(m: Machine, cmd: Command, completed: int) -> bool:
-    """Apply one command; True when it produced an event the workflow has not seen yet."""
+def _apply(m: Machine, cmd: Command, completed: int, eager: list[int]) -> bool:
+    """Apply one command; True when it produced an event the workflow has not seen yet.
+    Activities kept back for eager execution are added to ``eager``."""
     if isinstance(cmd, ScheduleActivityCommand):
-        activities.schedule_activity(m, cmd, completed)
+        scheduled = activities.schedule_activity(
+            m, cmd, completed, may_run_eagerly=len(eager) < MAX_EAGER_ACTIVITIES
+        )
+        if scheduled is not None:
+            eager.append(scheduled)
     elif isinstance(cmd, RequestCancelActivityCommand):
         return activities.request_cancel_activity(m, cmd, completed)
     elif isinstance(cmd, StartTimerCommand):

@@ -13,6 +13,7 @@ from odin_common.api.worker import (
     ActivityHeartbeatRequest,
     ActivityHeartbeatResponse,
     TaskAccepted,
+    WorkflowTaskCompleted,
     WorkflowTaskCompleteRequest,
     WorkflowTaskFailRequest,
 )
@@ -26,7 +27,7 @@ router = APIRouter(
 )
 
 
-@router.post("/workflow-tasks/complete", response_model=TaskAccepted)
+@router.post("/workflow-tasks/complete", response_model=WorkflowTaskCompleted)
 async def complete_workflow_task(
     ctx: ContextDep, namespace: NamespacePath, body: WorkflowTaskCompleteRequest
 ) -> Response:

@@ -13,13 +13,13 @@ from odin_common.api.worker import (
     ActivityFailRequest,
     ActivityHeartbeatRequest,
 )
-from odin_common.durations import format_duration
 from odin_common.state import ActivityInfo, ExecutionState
 from odin_common.tokens import TaskToken
 from odin_history.domain import activities
 from odin_history.domain.machine import Machine
 from odin_history.engine.context import HistoryContext
 from odin_history.engine.workflows import Session
+from odin_history.usecases.task_views import activity_task
 from odin_history.usecases.workflow_tasks import ACCEPTED, decode_token
 
 T = TypeVar("T")
@@ -40,36 +40,7 @@ async def record_activity_task_started(
         return state, info.model_copy()
 
     state, info = await ctx.engine.run(ns, workflow_id, body)
-    token = TaskToken(
-        kind="activity",
-        namespace=namespace,
-        workflow_id=workflow_id,
-        run_id=state.run_id,
-        scheduled_event_id=info.scheduled_event_id,
-        attempt=info.attempt,
-        activity_id=info.activity_id,
-    )
-    return {
-        "kind": "activity",
-        "task_token": token.encode(),
-        "namespace": namespace,
-        "workflow_id": workflow_id,
-        "run_id": state.run_id,
-        "workflow_type": state.workflow_type,
-        "activity_id": info.activity_id,
-        "activity_type": info.activity_type,
-        "task_queue": info.task_queue,
-        "input": info.input,
-        "attempt": info.attempt,
-        "heartbeat_details": info.heartbeat_details,
-        "scheduled_time": info.scheduled_time,
-        "current_attempt_scheduled_time": info.attempt_scheduled_time,
-        "started_time": info.started_time,
-        "schedule_to_close_timeout": format_duration(info.schedule_to_close_timeout),
-        "start_to_close_timeout": format_duration(info.start_to_close_timeout),
-        "heartbeat_timeout": format_duration(info.heartbeat_timeout),
-        "retry_policy": info.retry_policy,
-    }
+    return activity_task(namespace, state, info)
 
 
 async def _on_activity(

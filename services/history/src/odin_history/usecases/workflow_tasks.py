@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from odin_common.api.internal import RecordTaskStartedRequest
 from odin_common.api.worker import WorkflowTaskCompleteRequest, WorkflowTaskFailRequest
 from odin_common.db.engine import read_connection
 from odin_common.errors import TaskTokenInvalid
 from odin_common.metrics import WORKFLOW_REPLAY_COUNT
-from odin_common.state import ExecutionState, WorkflowTaskInfo
+from odin_common.state import ActivityInfo, ExecutionState, WorkflowTaskInfo
 from odin_common.tokens import TaskToken
 from odin_history.domain.commands import complete_workflow_task as apply_completion
 from odin_history.domain.machine import Machine
 from odin_history.engine.context import HistoryContext
 from odin_history.engine.workflows import Session
 from odin_history.store.events import read_events
+from odin_history.usecases.task_views import activity_task
 
 ACCEPTED = {"accepted": True}
+
+T = TypeVar("T")
 
 
 def decode_token(text: str, namespace: str, kind: str) -> TaskToken:
@@ -111,18 +115,21 @@ def _transient_events(state: ExecutionState, wt: WorkflowTaskInfo) -> list[dict[
 
 
 async def _with_started_task(
-    ctx: HistoryContext, namespace: str, token_text: str, apply: Any
-) -> dict[str, Any]:
+    ctx: HistoryContext,
+    namespace: str,
+    token_text: str,
+    apply: Callable[[Machine, WorkflowTaskInfo], T],
+) -> tuple[ExecutionState, T]:
     token = decode_token(token_text, namespace, "workflow")
     ns = await ctx.namespaces.get(namespace)
 
-    async def body(s: Session) -> dict[str, Any]:
+    async def body(s: Session) -> tuple[ExecutionState, T]:
         state, version = await s.load(token.run_id)
         m: Machine = s.machine(state)
         wt = m.require_started_workflow_task(token.scheduled_event_id, token.attempt)
-        apply(m, wt)
+        outcome = apply(m, wt)
         await s.commit(m, version)
-        return ACCEPTED
+        return m.state, outcome
 
     return await ctx.engine.run(ns, token.workflow_id, body)
 
@@ -136,8 +143,8 @@ async def complete_workflow_task(
         else None
     )
 
-    def apply(m: Machine, wt: WorkflowTaskInfo) -> None:
-        apply_completion(
+    def apply(m: Machine, wt: WorkflowTaskInfo) -> list[ActivityInfo]:
+        started = apply_completion(
             m,
             wt,
             list(req.commands),
@@ -145,8 +152,10 @@ async def complete_workflow_task(
             sticky_task_queue=req.sticky_task_queue or None,
             sticky_timeout=sticky_timeout,
         )
+        return [info.model_copy() for info in started]
 
-    return await _with_started_task(ctx, namespace, req.task_token, apply)
+    state, eager = await _with_started_task(ctx, namespace, req.task_token, apply)
+    return {**ACCEPTED, "activity_tasks": [activity_task(namespace, state, a) for a in eager]}
 
 
 async def fail_workflow_task(
@@ -165,4 +174,5 @@ async def fail_workflow_task(
             count_attempt=req.cause != "reset_sticky_task_queue",
         )
 
-    return await _with_started_task(ctx, namespace, req.task_token, apply)
+    await _with_started_task(ctx, namespace, req.task_token, apply)
+    return ACCEPTED

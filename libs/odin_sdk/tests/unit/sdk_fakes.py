@@ -1,0 +1,40 @@
+"""Task documents as the server sends them, for the worker's unit tests (no server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+EVENT_TIME = "2026-01-01T00:00:00.000000Z"
+
+
+def event(event_id: int, event_type: str, **attributes: Any) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "event_type": event_type,
+        "event_time": EVENT_TIME,
+        "attributes": attributes,
+    }
+
+
+def first_events(workflow_type: str, *args: Any) -> list[dict[str, Any]]:
+    """The history of a run's first workflow task."""
+    return [
+        event(1, "workflow_execution_started", workflow_type=workflow_type, input=list(args)),
+        event(2, "workflow_task_scheduled"),
+        event(3, "workflow_task_started"),
+    ]
+
+
+def workflow_task(
+    run_id: str, workflow_type: str, history: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A workflow task of the run ``run_id`` (by default its first one)."""
+    return {
+        "task_token": f"token-{run_id}",
+        "namespace": "default",
+        "workflow_id": f"wf-{run_id}",
+        "run_id": run_id,
+        "workflow_type": workflow_type,
+        "task_queue": "q",
+        "history": first_events(workflow_type) if history is None else history,
+    }
