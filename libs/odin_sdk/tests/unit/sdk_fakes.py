@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
+
+from odin._runtime.definitions import WorkflowDefinition
+from odin._worker_workflows import EagerActivities, WorkflowTaskRunner
 
 EVENT_TIME = "2026-01-01T00:00:00.000000Z"
 
@@ -38,3 +44,29 @@ def workflow_task(
         "task_queue": "q",
         "history": first_events(workflow_type) if history is None else history,
     }
+
+
+def workflow_runner(
+    workflow: type,
+    respond: Callable[[str, dict[str, Any]], Awaitable[Any]],
+    *,
+    max_cached: int = 10,
+    eager: EagerActivities | None = None,
+) -> WorkflowTaskRunner:
+    """A worker's workflow side for ``workflow``, answering the server with ``respond``."""
+
+    async def fetch_rest(_: dict[str, Any]) -> list[dict[str, Any]]:
+        return []
+
+    definition = WorkflowDefinition.of(workflow)
+    return WorkflowTaskRunner(
+        {definition.name: definition},
+        identity="test",
+        respond=respond,
+        fetch_rest=fetch_rest,
+        executor=ThreadPoolExecutor(1),
+        sticky_queue="q:sticky:abc" if max_cached else None,
+        sticky_timeout=timedelta(seconds=5),
+        max_cached=max_cached,
+        eager=eager,
+    )

@@ -4,15 +4,13 @@ execution, and that every reserved activity slot is either used or given back.""
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sdk_fakes import first_events, workflow_task
+from sdk_fakes import first_events, workflow_runner, workflow_task
 
 from odin import activity, workflow
-from odin._runtime.definitions import WorkflowDefinition
 from odin._worker_workflows import MAX_EAGER_ACTIVITIES_PER_TASK, WorkflowTaskRunner
 from odin.exceptions import RPCError
 from odin.worker import Worker
@@ -70,20 +68,7 @@ def runner(
             raise answer
         return answer if path == "workflow-tasks/complete" else {}
 
-    async def fetch_rest(_: dict[str, Any]) -> list[dict[str, Any]]:
-        return []
-
-    return WorkflowTaskRunner(
-        {"FanOut": WorkflowDefinition.of(FanOut)},
-        identity="test",
-        respond=respond,
-        fetch_rest=fetch_rest,
-        executor=ThreadPoolExecutor(1),
-        sticky_queue=None,
-        sticky_timeout=timedelta(seconds=5),
-        max_cached=0,
-        eager=slots,
-    )
+    return workflow_runner(FanOut, respond, max_cached=0, eager=slots)
 
 
 def eager_flags(body: dict[str, Any]) -> list[bool]:

@@ -4,14 +4,13 @@ activity's result cannot be sent (no server: the answers are recorded)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from sdk_fakes import workflow_task
+from sdk_fakes import workflow_runner, workflow_task
 
 from odin import activity, workflow
-from odin._runtime.definitions import ActivityDefinition, WorkflowDefinition
+from odin._runtime.definitions import ActivityDefinition
 from odin._worker_activities import ActivityTaskRunner
 from odin._worker_workflows import WorkflowTaskRunner
 from odin.exceptions import RPCError
@@ -30,26 +29,14 @@ def first_task(run_id: str) -> dict[str, Any]:
     return workflow_task(run_id, "Napper")
 
 
-def workflow_runner(answers: Answers, refusal: RPCError | None) -> WorkflowTaskRunner:
+def napper_runner(answers: Answers, refusal: RPCError | None) -> WorkflowTaskRunner:
     async def respond(path: str, body: dict[str, Any]) -> dict[str, Any]:
         answers.append((path, body))
         if path == "workflow-tasks/complete" and refusal is not None:
             raise refusal
         return {}
 
-    async def fetch_rest(_: dict[str, Any]) -> list[dict[str, Any]]:
-        return []
-
-    return WorkflowTaskRunner(
-        {"Napper": WorkflowDefinition.of(Napper)},
-        identity="test",
-        respond=respond,
-        fetch_rest=fetch_rest,
-        executor=ThreadPoolExecutor(1),
-        sticky_queue="q:sticky:abc",
-        sticky_timeout=timedelta(seconds=5),
-        max_cached=10,
-    )
+    return workflow_runner(Napper, respond)
 
 
 def bad_request(detail: str) -> RPCError:
@@ -60,7 +47,7 @@ def bad_request(detail: str) -> RPCError:
 async def test_refused_commands_fail_the_workflow_task_and_forget_the_run() -> None:
     answers: Answers = []
     detail = "start_timer: timer_id '1' is already running"
-    r = workflow_runner(answers, bad_request(detail))
+    r = napper_runner(answers, bad_request(detail))
     await r.run(first_task("a"))
     assert [path for path, _ in answers] == ["workflow-tasks/complete", "workflow-tasks/fail"]
     body = answers[-1][1]
@@ -79,7 +66,7 @@ async def test_refused_commands_fail_the_workflow_task_and_forget_the_run() -> N
 async def test_a_payload_too_large_answer_is_a_refusal_too() -> None:
     answers: Answers = []
     too_large = RPCError("the body is larger than 2 MiB", code="payload_too_large", status=413)
-    r = workflow_runner(answers, too_large)
+    r = napper_runner(answers, too_large)
     await r.run(first_task("a"))
     path, body = answers[-1]
     assert (path, body["cause"]) == ("workflow-tasks/fail", "bad_command")
@@ -89,7 +76,7 @@ async def test_a_payload_too_large_answer_is_a_refusal_too() -> None:
 async def test_other_errors_are_not_taken_for_a_refusal() -> None:
     answers: Answers = []
     down = RPCError("cannot reach the server", code="unavailable", status=0)
-    r = workflow_runner(answers, down)
+    r = napper_runner(answers, down)
     with pytest.raises(RPCError):
         await r.run(first_task("a"))
     assert [path for path, _ in answers] == ["workflow-tasks/complete"]
@@ -98,7 +85,7 @@ async def test_other_errors_are_not_taken_for_a_refusal() -> None:
 
 async def test_accepted_commands_keep_the_run_cached() -> None:
     answers: Answers = []
-    r = workflow_runner(answers, None)
+    r = napper_runner(answers, None)
     await r.run(first_task("a"))
     assert [path for path, _ in answers] == ["workflow-tasks/complete"]
     assert "a" in r.cache

@@ -3,14 +3,11 @@ is answered with reset_sticky_task_queue."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
-from sdk_fakes import event, workflow_task
+from sdk_fakes import event, workflow_runner, workflow_task
 
 from odin import workflow
-from odin._runtime.definitions import WorkflowDefinition
 from odin._worker_workflows import WorkflowTaskRunner
 
 
@@ -26,19 +23,7 @@ def runner(answers: list[tuple[str, dict[str, Any]]], max_cached: int) -> Workfl
         answers.append((path, body))
         return {"accepted": True}
 
-    async def fetch_rest(_: dict[str, Any]) -> list[dict[str, Any]]:
-        return []
-
-    return WorkflowTaskRunner(
-        {"Napper": WorkflowDefinition.of(Napper)},
-        identity="test",
-        respond=respond,
-        fetch_rest=fetch_rest,
-        executor=ThreadPoolExecutor(1),
-        sticky_queue="q:sticky:abc",
-        sticky_timeout=timedelta(seconds=5),
-        max_cached=max_cached,
-    )
+    return workflow_runner(Napper, respond, max_cached=max_cached)
 
 
 async def test_cache_keeps_the_most_recent_runs_only() -> None:

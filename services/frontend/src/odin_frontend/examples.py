@@ -373,6 +373,13 @@ POLLED: Examples = {
     ),
     "activity": _one("An activity task: run `charge({id: 1})`, then complete it", ACTIVITY_TASK),
 }
+SCHEDULE_CHARGE = {
+    "type": "schedule_activity",
+    "activity_id": "1",
+    "activity_type": "charge",
+    "input": [{"id": 1}],
+    "start_to_close_timeout": "10s",
+}
 WORKFLOW_TASK_COMPLETE: Examples = {
     "schedule_activity": _one(
         "The workflow calls an activity",
@@ -381,11 +388,7 @@ WORKFLOW_TASK_COMPLETE: Examples = {
             "identity": "worker-1@host",
             "commands": [
                 {
-                    "type": "schedule_activity",
-                    "activity_id": "1",
-                    "activity_type": "charge",
-                    "input": [{"id": 1}],
-                    "start_to_close_timeout": "10s",
+                    **SCHEDULE_CHARGE,
                     "retry_policy": {"initial_interval": "1s", "maximum_attempts": 5},
                 }
             ],
@@ -396,16 +399,7 @@ WORKFLOW_TASK_COMPLETE: Examples = {
         {
             "task_token": WORKFLOW_TASK_TOKEN,
             "identity": "worker-1@host",
-            "commands": [
-                {
-                    "type": "schedule_activity",
-                    "activity_id": "1",
-                    "activity_type": "charge",
-                    "input": [{"id": 1}],
-                    "start_to_close_timeout": "10s",
-                    "request_eager_execution": True,
-                }
-            ],
+            "commands": [{**SCHEDULE_CHARGE, "request_eager_execution": True}],
         },
     ),
     "timer": _one(
