@@ -1,5 +1,5 @@
 """Workflows of the benchmark, and its worker process
-(``python bench_apps.py ADDRESS [--no-sticky]``)."""
+(``python bench_apps.py ADDRESS [--no-sticky] [--no-eager]``)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class TenActivities:
         return total + n
 
 
-async def serve(address: str, sticky: bool) -> None:
+async def serve(address: str, sticky: bool, eager: bool) -> None:
     client = await Client.connect(address)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -57,10 +57,13 @@ async def serve(address: str, sticky: bool) -> None:
         max_workflow_pollers=16,
         max_activity_pollers=16,
         max_cached_workflows=10000 if sticky else 0,
+        disable_eager_activity_execution=not eager,
     ):
         await stop.wait()
     await client.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(sys.argv[1], sticky="--no-sticky" not in sys.argv))
+    asyncio.run(
+        serve(sys.argv[1], sticky="--no-sticky" not in sys.argv, eager="--no-eager" not in sys.argv)
+    )

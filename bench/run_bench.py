@@ -140,6 +140,11 @@ async def main() -> None:
     parser.add_argument(
         "--no-sticky", action="store_true", help="the worker caches no runs (replays every task)"
     )
+    parser.add_argument(
+        "--no-eager",
+        action="store_true",
+        help="activities go through the task queue (no eager execution)",
+    )
     args = parser.parse_args()
 
     db_url = create_test_database()
@@ -158,16 +163,18 @@ async def main() -> None:
         await cluster.start()
         worker = subprocess.Popen(
             [sys.executable, str(HERE / "bench_apps.py"), cluster.frontend_url]
-            + (["--no-sticky"] if args.no_sticky else []),
+            + (["--no-sticky"] if args.no_sticky else [])
+            + (["--no-eager"] if args.no_eager else []),
             stdout=(logs / "worker.log").open("ab"),
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         client = await Client.connect(cluster.frontend_url)
         sticky = "off" if args.no_sticky else "on"
+        eager = "off" if args.no_eager else "on"
         print(
             f"Odin benchmark: 4 service processes + 1 worker process on {os.cpu_count()} cores, "
-            f"sticky execution {sticky}"
+            f"sticky execution {sticky}, eager activities {eager}"
         )
         print(f"  logs in {logs}")
         await run_load(client, args.workflow, args.warmup, 20)
