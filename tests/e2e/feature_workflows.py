@@ -122,12 +122,15 @@ class Cancellable:
 @workflow.defn
 class CancelsItsActivity:
     @workflow.run
-    async def run(self) -> str:
+    async def run(self, wait: bool = False) -> str:
         handle = workflow.start_activity(
             wait_for_cancel,
             60.0,
             start_to_close_timeout=timedelta(minutes=2),
             heartbeat_timeout=timedelta(seconds=2),
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+            if wait
+            else workflow.ActivityCancellationType.TRY_CANCEL,
         )
         await workflow.sleep(1)
         handle.cancel()
@@ -135,6 +138,8 @@ class CancelsItsActivity:
             await handle
         except asyncio.CancelledError:
             return "activity cancelled"
+        except ActivityError as err:  # waited until the activity had stopped
+            return f"activity stopped: {type(err.cause).__name__}"
         return "activity finished"
 
 
@@ -224,19 +229,14 @@ class Parent:
             except ChildWorkflowError as err:
                 return {"error": type(err).__name__, "cause": getattr(err.cause, "type", None)}
         if mode == "cancel":
-            # Abandoned when the parent closes (right after asking), so that the parent close
-            # policy cannot terminate the child before the cancellation request reaches it.
             handle = await workflow.start_child_workflow(
-                Child.run,
-                "wait",
-                id=f"{info.workflow_id}-child",
-                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                Child.run, "wait", id=f"{info.workflow_id}-child"
             )
             handle.cancel()
             try:
                 await handle
-            except asyncio.CancelledError:
-                return "child cancel requested"
+            except ChildWorkflowError as err:  # once the child is cancelled
+                return f"child {type(err.cause).__name__}"
         # leave a child running and close: its parent close policy applies
         await workflow.start_child_workflow(
             Child.run, "wait", id=f"{info.workflow_id}-child", parent_close_policy=mode

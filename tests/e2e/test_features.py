@@ -142,6 +142,13 @@ async def test_cancellation_lets_the_workflow_clean_up(client: Client) -> None:
 async def test_a_workflow_cancels_its_own_activity(client: Client) -> None:
     result = await client.execute_workflow(CancelsItsActivity.run, id=_id(), task_queue=_q(client))
     assert result == "activity cancelled"
+    seen = EFFECTS.count("activity saw the cancellation")
+    waited = await client.execute_workflow(
+        CancelsItsActivity.run, True, id=_id(), task_queue=_q(client)
+    )
+    assert waited == "activity stopped: CancelledError"
+    # the activity had seen the request before the workflow went on
+    assert EFFECTS.count("activity saw the cancellation") > seen
 
 
 async def test_activity_timeouts_and_heartbeat_details(client: Client) -> None:
@@ -180,14 +187,11 @@ async def test_child_workflows(client: Client) -> None:
     cancelled_id = _id()
     assert (
         await client.execute_workflow(Parent.run, "cancel", id=cancelled_id, task_queue=_q(client))
-        == "child cancel requested"
+        == "child CancelledError"
     )
-
-    async def child_asked_to_cancel() -> None:
-        history = await client.get_workflow_handle(f"{cancelled_id}-child").fetch_history()
-        assert "workflow_execution_cancel_requested" in [e["event_type"] for e in history.events]
-
-    await assert_eventually(child_asked_to_cancel, timeout=30)
+    # the parent waited for the child to finish as canceled (WAIT_CANCELLATION_COMPLETED)
+    child = await client.get_workflow_handle(f"{cancelled_id}-child").describe()
+    assert child.status == "canceled"
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ OdinError
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 from typing import Any
 
@@ -184,3 +185,14 @@ class WorkflowAlreadyStartedError(RPCError):
         super().__init__(message, code="workflow_already_started", status=status)
         self.workflow_id = workflow_id
         self.run_id = run_id
+
+
+def is_cancelled_exception(exception: BaseException) -> bool:
+    """Whether ``exception`` means "cancelled": ``asyncio.CancelledError``,
+    :class:`CancelledError`, or an activity or child workflow error caused by one. A workflow
+    whose cancellation was requested and whose run method raises such an exception ends
+    cancelled, not failed (as in temporalio)."""
+    return isinstance(exception, asyncio.CancelledError | CancelledError) or (
+        isinstance(exception, ActivityError | ChildWorkflowError)
+        and isinstance(exception.cause, CancelledError)
+    )

@@ -35,11 +35,14 @@ from odin._runtime.instance import (
     WorkflowInfo,
     WorkflowInstance,
 )
+from odin._runtime.operations import ActivityCancellationType, ChildWorkflowCancellationType
 from odin.common import RetryPolicy, duration
 
 __all__ = [
     "DEFAULT_VERSION",
+    "ActivityCancellationType",
     "ActivityHandle",
+    "ChildWorkflowCancellationType",
     "ChildWorkflowHandle",
     "ContinueAsNewError",
     "ExternalWorkflowHandle",
@@ -76,7 +79,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ActivityHandle = asyncio.Task
 """What ``start_activity`` returns: await it for the result, ``cancel()`` it to cancel the
-activity (the server asks it to stop; awaiting raises ``asyncio.CancelledError``)."""
+activity (by default the server asks it to stop and awaiting raises
+``asyncio.CancelledError`` at once; see :class:`ActivityCancellationType`)."""
 
 
 def _instance() -> WorkflowInstance:
@@ -259,8 +263,10 @@ def start_activity(
     retry_policy: RetryPolicy | None = None,
     activity_id: str | None = None,
     result_type: Any = None,
+    cancellation_type: ActivityCancellationType | str = ActivityCancellationType.TRY_CANCEL,
 ) -> asyncio.Task[Any]:
     """Schedule an activity; returns a handle (an ``asyncio.Task``) to await or cancel.
+    ``cancellation_type`` says what cancelling it does (see :class:`ActivityCancellationType`).
 
     ``start_to_close_timeout`` or ``schedule_to_close_timeout`` is required (as in
     temporalio): without either, a started attempt would never time out. A missing one, or a
@@ -269,6 +275,7 @@ def start_activity(
     instance = _instance()
     name, declared = activity_name(activity)
     values = ([arg] if arg is not _NO_ARG else []) + list(args)
+    cancellation = ActivityCancellationType(cancellation_type)
     # A zero timedelta means "not set" to the server as well, so it does not count.
     if not start_to_close_timeout and not schedule_to_close_timeout:
         raise ValueError(
@@ -297,7 +304,8 @@ def start_activity(
         if value is not None:
             command[key] = value
     return instance.create_task(
-        instance.run_activity(command, name, result_type or declared), name=f"activity:{name}"
+        instance.run_activity(command, name, result_type or declared, cancellation),
+        name=f"activity:{name}",
     )
 
 
@@ -352,8 +360,10 @@ class ParentClosePolicy(StrEnum):
 
 class ChildWorkflowHandle:
     """A started child workflow: await it (or ``result()``) for its result, ``signal`` it,
-    or ``cancel()`` it (the child is asked to cancel; awaiting then raises
-    ``asyncio.CancelledError``). A failed child raises :class:`~odin.exceptions.ChildWorkflowError`."""
+    or ``cancel()`` it (by default the child is asked to cancel and awaiting the handle
+    raises :class:`~odin.exceptions.ChildWorkflowError` caused by ``CancelledError`` once it
+    has; see :class:`ChildWorkflowCancellationType`). A failed child raises
+    :class:`~odin.exceptions.ChildWorkflowError`."""
 
     def __init__(self, workflow_id: str, run_id: str, task: asyncio.Task[Any]) -> None:
         self.id = workflow_id
@@ -390,10 +400,15 @@ async def start_child_workflow(
     memo: dict[str, Any] | None = None,
     search_attributes: dict[str, Any] | None = None,
     result_type: Any = None,
+    cancellation_type: ChildWorkflowCancellationType
+    | str = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
 ) -> ChildWorkflowHandle:
     """Start a child workflow and return once it has started (raises
-    :class:`~odin.exceptions.WorkflowAlreadyStartedError` if the id is taken)."""
+    :class:`~odin.exceptions.WorkflowAlreadyStartedError` if the id is taken).
+    ``cancellation_type`` says what cancelling its handle does (see
+    :class:`ChildWorkflowCancellationType`; by default it waits for the child to close)."""
     instance = _instance()
+    cancellation = ChildWorkflowCancellationType(cancellation_type)
     name, declared = workflow_name(workflow)
     values = ([arg] if arg is not _NO_ARG else []) + list(args)
     command: dict[str, Any] = {
@@ -415,7 +430,7 @@ async def start_child_workflow(
     ):
         if value is not None:
             command[key] = value
-    child = instance.start_child(command, result_type or declared)
+    child = instance.start_child(command, result_type or declared, cancellation)
     task = instance.create_task(instance.child_result(child), name=f"child:{id}")
     # A child that fails to start fails this call; its result task then needs no reader.
     task.add_done_callback(lambda t: t.cancelled() or t.exception())

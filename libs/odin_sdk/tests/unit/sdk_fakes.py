@@ -9,6 +9,7 @@ from typing import Any
 
 from odin._runtime.definitions import WorkflowDefinition
 from odin._worker_workflows import EagerActivities, WorkflowTaskRunner
+from odin.testing import Replayer
 
 EVENT_TIME = "2026-01-01T00:00:00.000000Z"
 
@@ -70,3 +71,47 @@ def workflow_runner(
         max_cached=max_cached,
         eager=eager,
     )
+
+
+class History:
+    """Builds a history the way the server writes it."""
+
+    def __init__(self, workflow_type: str, *args: Any) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.add(
+            "workflow_execution_started",
+            workflow_type=workflow_type,
+            task_queue="q",
+            input=list(args),
+            attempt=1,
+        )
+
+    def add(self, event_type: str, **attrs: Any) -> int:
+        event_id = len(self.events) + 1
+        second = event_id
+        self.events.append(
+            {
+                "event_id": event_id,
+                "event_type": event_type,
+                "event_time": f"2026-01-01T00:00:{second:02d}.000000Z",
+                "attributes": attrs,
+            }
+        )
+        return event_id
+
+    def task(self) -> int:
+        sched = self.add("workflow_task_scheduled")
+        return self.add("workflow_task_started", scheduled_event_id=sched)
+
+    def completed(self, started: int) -> int:
+        return self.add(
+            "workflow_task_completed", scheduled_event_id=started - 1, started_event_id=started
+        )
+
+    def json(self) -> dict[str, Any]:
+        return {"workflow_id": "wf", "events": list(self.events)}
+
+
+def replay_commands(h: History, *workflows: type) -> list[dict[str, Any]]:
+    """The commands of the last workflow task of ``h``, replayed through ``workflows``."""
+    return Replayer(workflows=list(workflows)).replay_workflow(h.json()).commands

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from sdk_fakes import History, replay_commands
 
 from odin import activity, workflow
 from odin.exceptions import ActivityError, ApplicationError, NondeterminismError
@@ -53,47 +54,8 @@ class ChangedOrderWorkflow:
         )
 
 
-class History:
-    """Builds a history the way the server writes it."""
-
-    def __init__(self, workflow_type: str, *args: Any) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.add(
-            "workflow_execution_started",
-            workflow_type=workflow_type,
-            task_queue="q",
-            input=list(args),
-            attempt=1,
-        )
-
-    def add(self, event_type: str, **attrs: Any) -> int:
-        event_id = len(self.events) + 1
-        second = event_id
-        self.events.append(
-            {
-                "event_id": event_id,
-                "event_type": event_type,
-                "event_time": f"2026-01-01T00:00:{second:02d}.000000Z",
-                "attributes": attrs,
-            }
-        )
-        return event_id
-
-    def task(self) -> int:
-        sched = self.add("workflow_task_scheduled")
-        return self.add("workflow_task_started", scheduled_event_id=sched)
-
-    def completed(self, started: int) -> int:
-        return self.add(
-            "workflow_task_completed", scheduled_event_id=started - 1, started_event_id=started
-        )
-
-    def json(self) -> dict[str, Any]:
-        return {"workflow_id": "wf", "events": list(self.events)}
-
-
 def replay(h: History, *workflows: type) -> list[dict[str, Any]]:
-    return Replayer(workflows=list(workflows) or [OrderWorkflow]).replay_workflow(h.json()).commands
+    return replay_commands(h, *(workflows or (OrderWorkflow,)))
 
 
 def order_history_through(step: int) -> History:

@@ -33,7 +33,7 @@ from odin._runtime.failures import from_failure, to_failure
 from odin._runtime.loop import Pending, WorkflowTaskError
 from odin._runtime.operations import DEFAULT_VERSION, WorkflowOperations
 from odin.common import parse_duration
-from odin.exceptions import FailureError, NondeterminismError
+from odin.exceptions import FailureError, NondeterminismError, is_cancelled_exception
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -363,7 +363,11 @@ class WorkflowInstance(WorkflowOperations):
         except asyncio.CancelledError:
             self.command({"type": "cancel_workflow"})
         except (Exception, ContinueAsNewError) as exc:
-            self._end_with(exc, None)
+            if self._cancel_requested and is_cancelled_exception(exc):
+                # e.g. the ChildWorkflowError of a child cancelled with the workflow
+                self.command({"type": "cancel_workflow"})
+            else:
+                self._end_with(exc, None)
         else:
             self.command({"type": "complete_workflow", "result": encoded})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from odin import converter
@@ -37,6 +38,34 @@ WORKFLOW_TASK_EVENTS = frozenset(
 )
 
 
+class ActivityCancellationType(StrEnum):
+    """What cancelling an activity's handle does (``start_activity(cancellation_type=)``)."""
+
+    TRY_CANCEL = "try_cancel"
+    """Ask the server to cancel the activity and raise ``asyncio.CancelledError`` at once."""
+    WAIT_CANCELLATION_COMPLETED = "wait_cancellation_completed"
+    """Ask, then wait for the activity to end: cancelled, it raises
+    :class:`~odin.exceptions.ActivityError` caused by ``CancelledError``; if it completes
+    (or fails) first, that is the outcome."""
+    ABANDON = "abandon"
+    """Raise ``asyncio.CancelledError`` at once and leave the activity running."""
+
+
+class ChildWorkflowCancellationType(StrEnum):
+    """What cancelling a child workflow's handle does (``start_child_workflow(cancellation_type=)``)."""
+
+    WAIT_CANCELLATION_COMPLETED = "wait_cancellation_completed"
+    """The default: ask the child to cancel, then wait for it to close; cancelled, awaiting it
+    raises :class:`~odin.exceptions.ChildWorkflowError` caused by ``CancelledError``."""
+    WAIT_CANCELLATION_REQUESTED = "wait_cancellation_requested"
+    """Ask the child to cancel, wait until the request reached it, then raise
+    ``asyncio.CancelledError``."""
+    TRY_CANCEL = "try_cancel"
+    """Ask the child to cancel and raise ``asyncio.CancelledError`` at once."""
+    ABANDON = "abandon"
+    """Raise ``asyncio.CancelledError`` at once and leave the child running."""
+
+
 @dataclass
 class _Activity:
     activity_id: str
@@ -45,6 +74,7 @@ class _Activity:
     future: asyncio.Future[Any]
     pending: Pending
     scheduled_event_id: int | None = None
+    cancel_sent: bool = False
 
 
 @dataclass
@@ -55,8 +85,10 @@ class ChildState:
     started: asyncio.Future[str]
     result: asyncio.Future[Any]
     pending: Pending
+    cancellation_type: ChildWorkflowCancellationType
     initiated_event_id: int | None = None
     run_id: str | None = None
+    cancel_request: asyncio.Future[None] | None = None
 
 
 @dataclass
@@ -83,7 +115,11 @@ class WorkflowOperations(DeterministicLoop):
     # ---- activities ----------------------------------------------------------------------
 
     async def run_activity(
-        self, command: dict[str, Any], activity_type: str, result_type: Any
+        self,
+        command: dict[str, Any],
+        activity_type: str,
+        result_type: Any,
+        cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     ) -> Any:
         seq = self.next_seq("activity")
         activity_id = command.pop("activity_id", None) or str(seq)
@@ -101,19 +137,39 @@ class WorkflowOperations(DeterministicLoop):
             self._activity_by_event[act.scheduled_event_id] = act
 
         act.pending.on_match = matched
-        try:
-            return await future
-        except asyncio.CancelledError:
-            # Cancelled while waiting (not after it finished): ask the server to cancel it.
-            finished = future.done() and not future.cancelled()
-            if not self.drop(act.pending) and act.scheduled_event_id is not None and not finished:
-                self.command(
-                    {
-                        "type": "request_cancel_activity",
-                        "scheduled_event_id": act.scheduled_event_id,
-                    }
-                )
-            raise
+        if cancellation_type != ActivityCancellationType.WAIT_CANCELLATION_COMPLETED:
+            try:
+                return await future
+            except asyncio.CancelledError:
+                # Cancelled while waiting (not after it finished): ask the server to cancel it.
+                finished = future.done() and not future.cancelled()
+                dropped = self.drop(act.pending)  # not sent yet: it never runs
+                abandon = cancellation_type == ActivityCancellationType.ABANDON
+                if not (dropped or finished or abandon):
+                    self._cancel_activity(act)
+                raise
+        # Waiting for the cancellation to complete: the future must outlive the cancellation
+        # of the task awaiting it, so it is shielded.
+        while True:
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if future.done():  # it ended as the cancellation came: the cancellation wins
+                    if not future.cancelled():
+                        future.exception()
+                    raise
+                if self.drop(act.pending) or act.scheduled_event_id is None:
+                    future.cancel()  # it never reached the server: nothing to wait for
+                    raise
+                self._cancel_activity(act)
+
+    def _cancel_activity(self, act: _Activity) -> None:
+        """Ask the server to cancel a scheduled activity (once)."""
+        if act.scheduled_event_id is not None and not act.cancel_sent:
+            act.cancel_sent = True
+            self.command(
+                {"type": "request_cancel_activity", "scheduled_event_id": act.scheduled_event_id}
+            )
 
     def resolve_activity(self, event: dict[str, Any]) -> None:
         attrs = event["attributes"]
@@ -161,7 +217,12 @@ class WorkflowOperations(DeterministicLoop):
 
     # ---- child workflows -----------------------------------------------------------------
 
-    def start_child(self, command: dict[str, Any], result_type: Any) -> ChildState:
+    def start_child(
+        self,
+        command: dict[str, Any],
+        result_type: Any,
+        cancellation_type: ChildWorkflowCancellationType,
+    ) -> ChildState:
         child = ChildState(
             workflow_id=command["workflow_id"],
             workflow_type=command["workflow_type"],
@@ -169,6 +230,7 @@ class WorkflowOperations(DeterministicLoop):
             started=self.create_future(),
             result=self.create_future(),
             pending=self.command({"type": "start_child_workflow", **command}),
+            cancellation_type=cancellation_type,
         )
 
         def matched(event: dict[str, Any]) -> None:
@@ -179,19 +241,54 @@ class WorkflowOperations(DeterministicLoop):
         return child
 
     async def child_result(self, child: ChildState) -> Any:
-        try:
-            return await child.result
-        except asyncio.CancelledError:
-            if not self.drop(child.pending) and child.initiated_event_id is not None:
-                self.command(
-                    {
-                        "type": "request_cancel_external_workflow",
-                        "workflow_id": child.workflow_id,
-                        "run_id": child.run_id,
-                        "child_workflow_only": True,
-                    }
-                )
-            raise
+        kind = child.cancellation_type
+        if kind in (
+            ChildWorkflowCancellationType.TRY_CANCEL,
+            ChildWorkflowCancellationType.ABANDON,
+        ):
+            try:
+                return await child.result
+            except asyncio.CancelledError:
+                if (
+                    not self.drop(child.pending)
+                    and child.initiated_event_id is not None
+                    and kind == ChildWorkflowCancellationType.TRY_CANCEL
+                ):
+                    self._cancel_child(child)
+                raise
+        # Waiting for the cancellation (its request or the child's end): the result must
+        # outlive the cancellation of the task awaiting it, so it is shielded.
+        while True:
+            try:
+                return await asyncio.shield(child.result)
+            except asyncio.CancelledError:
+                if child.result.done():  # it ended as the cancellation came
+                    if not child.result.cancelled():
+                        child.result.exception()
+                    raise
+                if self.drop(child.pending) or child.initiated_event_id is None:
+                    child.result.cancel()  # it never reached the server: nothing to wait for
+                    raise
+                request = self._cancel_child(child)
+                if kind == ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED:
+                    await asyncio.wait([request])  # delivered (or the child had closed)
+                    child.result.cancel()
+                    raise
+
+    def _cancel_child(self, child: ChildState) -> asyncio.Future[None]:
+        """Ask the child to cancel (once); the future resolves when the request reached it
+        (it fails if the child had closed: no error of the parent's, so nobody must read it)."""
+        if child.cancel_request is None:
+            command = {
+                "type": "request_cancel_external_workflow",
+                "workflow_id": child.workflow_id,
+                "run_id": child.run_id,
+                "child_workflow_only": True,
+            }
+            request = self._send_external(command, f"cancel of child {child.workflow_id}")
+            request.add_done_callback(lambda f: f.cancelled() or f.exception())
+            child.cancel_request = request
+        return child.cancel_request
 
     def resolve_child(self, event: dict[str, Any]) -> None:
         attrs = event["attributes"]
@@ -247,6 +344,10 @@ class WorkflowOperations(DeterministicLoop):
     # ---- signals and cancellations to other workflows ------------------------------------
 
     async def send_external(self, command: dict[str, Any], description: str) -> None:
+        await self._send_external(command, description)
+
+    def _send_external(self, command: dict[str, Any], description: str) -> asyncio.Future[None]:
+        """Issue ``command`` now; the future resolves with its outcome event."""
         outgoing = _Outgoing(self.create_future(), description)
 
         def matched(event: dict[str, Any]) -> None:
@@ -254,7 +355,7 @@ class WorkflowOperations(DeterministicLoop):
             self._outgoing_by_event[outgoing.initiated_event_id] = outgoing
 
         self.command(command, matched)
-        await outgoing.future
+        return outgoing.future
 
     def resolve_external(self, event: dict[str, Any]) -> None:
         attrs = event["attributes"]
