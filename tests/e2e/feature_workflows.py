@@ -8,7 +8,12 @@ from typing import Any
 
 from odin import activity, workflow
 from odin.common import RetryPolicy
-from odin.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from odin.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 EFFECTS: list[str] = []
 SHORT = timedelta(seconds=10)
@@ -245,6 +250,29 @@ class Parent:
 
 
 @workflow.defn
+class DuplicateChild:
+    """Starts a second child with the id of its first, still running, child."""
+
+    @workflow.run
+    async def run(self) -> dict[str, Any]:
+        child_id = f"{workflow.info().workflow_id}-child"
+        first = await workflow.start_child_workflow(Child.run, "wait", id=child_id)
+        try:
+            await workflow.start_child_workflow(Child.run, "again", id=child_id)
+        except WorkflowAlreadyStartedError as err:
+            second = type(err).__name__
+        else:
+            second = "started"
+        # the first child is untouched: it still runs, and can be cancelled as usual
+        first.cancel()
+        try:
+            await first
+        except ChildWorkflowError as err:
+            return {"second": second, "first": type(err.cause).__name__}
+        return {"second": second, "first": "completed"}
+
+
+@workflow.defn
 class Looping:
     @workflow.run
     async def run(self, iteration: int) -> int:
@@ -307,6 +335,7 @@ WORKFLOWS = [
     Sleeper,
     Child,
     Parent,
+    DuplicateChild,
     Looping,
     Deterministic,
     Signaller,

@@ -17,6 +17,7 @@ BOGUS = TaskToken(
     attempt=1,
 ).encode()
 START = {"workflow_type": "W", "task_queue": "q"}
+WIDE = "\u961f" * 400  # 400 characters, 1,200 bytes in UTF-8
 
 BAD_REQUESTS: list[tuple[str, str, Any, int, str]] = [
     # method, path, json body (or raw bytes), expected status, expected code
@@ -99,6 +100,26 @@ BAD_REQUESTS: list[tuple[str, str, Any, int, str]] = [
     ),
     ("POST", f"{NS}/activity-tasks/cancel", {"task_token": "!!!"}, 400, "task_token_invalid"),
     ("GET", "/api/v1/namespaces/nope/task-queues/q", None, 404, "namespace_not_found"),
+    # PostgreSQL's text cannot hold NUL, and its indexes ~2,700 bytes: refused up front
+    ("POST", f"{NS}/workflows/w", {**START, "request_id": "r\x00"}, 400, "invalid_argument"),
+    (
+        "POST",
+        f"{NS}/workflows/w",
+        {**START, "search_attributes": {"k\x00": 1}},
+        400,
+        "invalid_argument",
+    ),
+    (
+        "POST",
+        f"{NS}/workflows/w",
+        {**START, "search_attributes": {"k": ["a\x00"]}},
+        400,
+        "invalid_argument",
+    ),
+    ("POST", f"{NS}/workflows/w", {**START, "task_queue": WIDE}, 400, "invalid_argument"),
+    ("POST", f"{NS}/workflows/{WIDE}", START, 400, "invalid_argument"),
+    ("POST", "/api/v1/namespaces", {"name": "x", "description": "d\x00"}, 400, "invalid_argument"),
+    ("PATCH", f"{NS}", {"description": "d\x00"}, 400, "invalid_argument"),
 ]
 
 

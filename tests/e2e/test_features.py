@@ -18,6 +18,7 @@ from feature_workflows import (
     Canceller,
     CancelsItsActivity,
     Deterministic,
+    DuplicateChild,
     Looping,
     Parent,
     Signaller,
@@ -88,7 +89,7 @@ async def test_signals_queries_and_signal_with_start(client: Client) -> None:
         signal=Approval.approve,
         signal_args=["cy"],
     )
-    assert again.run_id == handle.run_id
+    assert again.result_run_id == handle.result_run_id
     assert await handle.result() == ["ana", "bo", "cy"]
     # a closed workflow still answers queries while a worker runs
     assert await handle.query(Approval.status) == {"approvals": ["ana", "bo", "cy"], "done": False}
@@ -194,6 +195,22 @@ async def test_child_workflows(client: Client) -> None:
     assert child.status == "canceled"
 
 
+async def test_child_id_of_a_running_child_is_refused_as_already_started(
+    client: Client,
+) -> None:
+    parent_id = _id()
+    result = await client.execute_workflow(DuplicateChild.run, id=parent_id, task_queue=_q(client))
+    assert result == {"second": "WorkflowAlreadyStartedError", "first": "CancelledError"}
+    events = (await client.get_workflow_handle(parent_id).fetch_history()).events
+    types = [e["event_type"] for e in events]
+    assert types.count("start_child_workflow_execution_initiated") == 2
+    (failed,) = [e for e in events if e["event_type"] == "start_child_workflow_execution_failed"]
+    assert failed["attributes"]["cause"] == "workflow_already_started"
+    assert "workflow_task_failed" not in types  # the command was accepted, not refused
+    child = await client.get_workflow_handle(f"{parent_id}-child").describe()
+    assert child.status == "canceled"
+
+
 @pytest.mark.parametrize(
     ("policy", "status"),
     [("terminate", "terminated"), ("request_cancel", "canceled"), ("abandon", "running")],
@@ -217,13 +234,16 @@ async def test_parent_close_policies(client: Client, policy: str, status: str) -
 async def test_continue_as_new_follows_the_chain(client: Client) -> None:
     handle = await client.start_workflow(Looping.run, 0, id=_id(), task_queue=_q(client))
     assert await handle.result() == 3
-    first = client.get_workflow_handle(handle.id, run_id=handle.run_id)
+    first = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
     desc = await first.describe()
     assert desc.status == "continued_as_new"
     assert desc.raw["new_run_id"]
     latest = await client.get_workflow_handle(handle.id).describe()
     assert latest.status == "completed"
-    assert latest.run_id != handle.run_id
+    assert latest.run_id != handle.result_run_id
+    # the handle start_workflow gave is not pinned to the first run (as in temporalio)
+    assert handle.run_id is None
+    assert (await handle.describe()).run_id == latest.run_id
     assert len((await client.get_workflow_handle(handle.id).fetch_history()).events) < 20
 
 

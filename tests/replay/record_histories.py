@@ -36,8 +36,10 @@ async def record(client: Client, name: str, workflow: Any, *args: Any, drive: An
     except Exception as exc:  # some runs end in failure or cancellation on purpose
         print(f"{name}: {type(exc).__name__}")
     history = await client.get_workflow_handle(name).fetch_history()
-    if handle.run_id != (await client.get_workflow_handle(name).describe()).run_id:
-        history = await client.get_workflow_handle(name, run_id=handle.run_id).fetch_history()
+    if handle.result_run_id != (await client.get_workflow_handle(name).describe()).run_id:
+        history = await client.get_workflow_handle(
+            name, run_id=handle.result_run_id
+        ).fetch_history()
     (HERE / "histories" / f"{name}.json").write_text(json.dumps(history.to_json(), indent=1) + "\n")
     print(f"recorded {name}: {len(history.events)} events")
 

@@ -110,9 +110,17 @@ def _is_unavailable(exc: BaseException) -> bool:
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     if _is_unavailable(exc):
         log.warning("dependency unavailable", path=request.url.path, error=repr(exc))
-        return problem_response(errors.Unavailable(f"a dependency is unavailable: {exc!r}"))
-    log.exception("unhandled error", path=request.url.path, exc_info=exc)
-    return problem_response(errors.InternalError("an unexpected error happened; it was logged"))
+        response = problem_response(errors.Unavailable(f"a dependency is unavailable: {exc!r}"))
+    else:
+        log.exception("unhandled error", path=request.url.path, exc_info=exc)
+        response = problem_response(
+            errors.InternalError("an unexpected error happened; it was logged")
+        )
+    # Starlette raises the exception again after this response and uvicorn then closes the
+    # connection: saying so keeps a client's pool (a peer service's) from sending its next
+    # request down the closed connection.
+    response.headers["connection"] = "close"
+    return response
 
 
 class BodyLimitMiddleware:

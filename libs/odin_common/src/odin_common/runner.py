@@ -53,6 +53,9 @@ def run_service(
             lifespan="on",
             log_config=None,
             timeout_graceful_shutdown=graceful_shutdown_seconds,
+            # Longer than the clients' idle keep-alive (60 s, odin_common.clients and the
+            # SDK), so a client never sends a request down a connection the server is closing.
+            timeout_keep_alive=75,
         ),
         on_exit,
     )

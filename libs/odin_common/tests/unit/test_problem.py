@@ -88,3 +88,5 @@ async def test_unexpected_errors_are_a_problem_too(client: httpx.AsyncClient) ->
     resp = await client.get("/boom")
     assert resp.status_code == 500
     assert resp.json()["code"] == "internal"
+    # the server closes the connection after an unhandled error: the client must not reuse it
+    assert resp.headers["connection"] == "close"

@@ -120,6 +120,7 @@ class DevServer:
                 log_config=None,
                 access_log=False,
                 timeout_graceful_shutdown=5,
+                timeout_keep_alive=75,  # longer than the clients' 60 s (see odin_common.runner)
             )
             server = _EmbeddedServer(config)
             task = asyncio.create_task(server.serve(sockets=[sockets[name]]), name=f"odin-{name}")

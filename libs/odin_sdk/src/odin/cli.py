@@ -185,7 +185,7 @@ def workflow_start(
         handle = await c.start_workflow(
             workflow_type, args=args, id=workflow_id or str(uuid.uuid4()), task_queue=task_queue
         )
-        return {"workflow_id": handle.id, "run_id": handle.run_id}
+        return {"workflow_id": handle.id, "run_id": handle.result_run_id}
 
     _print(_run(_with_client(address, namespace, go)))
 

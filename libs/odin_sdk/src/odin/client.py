@@ -88,7 +88,13 @@ class WorkflowHistory:
 
 
 class WorkflowHandle:
-    """A workflow run you can wait for, describe or terminate."""
+    """A workflow you can wait for, signal, query, describe, cancel or terminate.
+
+    As in temporalio: ``run_id`` pins every call to one run and is set only by
+    ``get_workflow_handle(id, run_id=...)``; a handle from ``start_workflow`` has no
+    ``run_id``, so its calls reach the workflow's latest run (after a continue-as-new, a retry
+    or a cron run too). ``result_run_id`` is the run ``result()`` starts from (it follows the
+    chain); ``first_execution_run_id`` is the run the handle's start created."""
 
     def __init__(
         self,
@@ -96,13 +102,14 @@ class WorkflowHandle:
         workflow_id: str,
         *,
         run_id: str | None = None,
-        result_type: Any = None,
+        result_run_id: str | None = None,
         first_execution_run_id: str | None = None,
+        result_type: Any = None,
     ) -> None:
         self.client = client
         self.id = workflow_id
         self.run_id = run_id
-        self.result_run_id = run_id
+        self.result_run_id = result_run_id or run_id
         self.first_execution_run_id = first_execution_run_id
         self.result_type = result_type
 
@@ -327,14 +334,7 @@ class Client:
             workflow, arg, task_queue=task_queue, args=args, request_id=request_id, options=options
         )
         resp = await self._transport.call("POST", f"{self._ns_path}/workflows/{_q(id)}", json=body)
-        run_id = resp.json()["run_id"]
-        return WorkflowHandle(
-            self,
-            id,
-            run_id=run_id,
-            result_type=result_type or declared,
-            first_execution_run_id=run_id,
-        )
+        return self._started_handle(id, resp.json()["run_id"], result_type or declared)
 
     async def signal_with_start_workflow(
         self,
@@ -360,8 +360,16 @@ class Client:
         resp = await self._transport.call(
             "POST", f"{self._ns_path}/workflows/{_q(id)}/signal-with-start/{_q(name)}", json=body
         )
+        return self._started_handle(id, resp.json()["run_id"], result_type or declared)
+
+    def _started_handle(self, workflow_id: str, run_id: str, result_type: Any) -> WorkflowHandle:
+        """Not pinned to ``run_id``: the handle follows the workflow to its latest run."""
         return WorkflowHandle(
-            self, id, run_id=resp.json()["run_id"], result_type=result_type or declared
+            self,
+            workflow_id,
+            result_run_id=run_id,
+            first_execution_run_id=run_id,
+            result_type=result_type,
         )
 
     async def execute_workflow(self, workflow: Any, arg: Any = _NO_ARG, **options: Any) -> Any:

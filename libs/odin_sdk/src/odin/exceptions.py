@@ -47,19 +47,24 @@ class FailureError(OdinError):
 class ApplicationError(FailureError):
     """Raise it from an activity or workflow to fail it with your own type and details.
 
-    ``non_retryable=True`` stops retries regardless of the retry policy.
+    ``non_retryable=True`` stops retries regardless of the retry policy. Details go either
+    as extra positional arguments (as in temporalio) or as ``details=`` (a list or tuple of
+    details, or a single one); :attr:`details` is always the list.
     """
 
     def __init__(
         self,
         message: str,
-        *details: Any,
+        *positional_details: Any,
         type: str | None = None,
         non_retryable: bool = False,
+        details: Any = None,
         cause: BaseException | None = None,
     ) -> None:
         super().__init__(message, cause=cause)
-        self.details = list(details)
+        self.details = list(positional_details)
+        if details is not None:
+            self.details += list(details) if isinstance(details, list | tuple) else [details]
         self.type = type
         self.non_retryable = non_retryable
 

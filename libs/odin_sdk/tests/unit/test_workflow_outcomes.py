@@ -179,6 +179,21 @@ def test_an_application_error_whose_details_are_not_json_fails_the_workflow_task
     assert "ApplicationError whose details cannot be converted to JSON" in str(error)
 
 
+@pytest.mark.parametrize(
+    ("error", "details"),
+    [
+        (ApplicationError("no", 1, 2), [1, 2]),
+        (ApplicationError("no", details=[1, 2]), [1, 2]),  # as SDK.md writes it
+        (ApplicationError("no", details="one"), ["one"]),
+        (ApplicationError("no", 1, details=(2,)), [1, 2]),
+    ],
+)
+def test_application_error_details_go_positionally_or_by_keyword(
+    error: ApplicationError, details: list[Any]
+) -> None:
+    assert error.details == details
+
+
 # ---- signal handlers ---------------------------------------------------------------------
 
 

@@ -49,8 +49,23 @@ SIGNAL_WITH_START: Examples = {
             "input": [{"id": 1, "amount": 42}],
             "signal_args": [{"approved_by": "ana"}],
         },
-        "If `order-1` is running, it receives the signal (200, started: false). If not, a run "
-        "is started with `input` and the signal is its first message (201, started: true).",
+        "If `order-1` is running, it receives the signal (200, started: false): "
+        "`id_conflict_policy` is `use_existing` unless given. If not, a run is started with "
+        "`input` and the signal is its first message (201, started: true).",
+    ),
+    "restart": _one(
+        "Approve the order in a new run, terminating the running one",
+        {
+            "workflow_type": "OrderWorkflow",
+            "task_queue": "orders",
+            "input": [{"id": 1, "amount": 42}],
+            "signal_args": [{"approved_by": "ana"}],
+            "id_conflict_policy": "terminate_existing",
+        },
+        "If `order-1` is running, that run is terminated and a new one is started with the "
+        "signal as its first message (201, started: true, the new run's id). "
+        "`id_conflict_policy: fail` is refused with 400 `invalid_argument`: signal-with-start "
+        "signals the running run or replaces it.",
     ),
 }
 SIGNAL_WITH_START_STARTED: Examples = {

@@ -56,6 +56,44 @@ async def test_child_failure_and_start_failure(history: HistoryDriver) -> None:
     assert failed["attributes"]["failure"]["message"] == "nope"
 
 
+async def test_starting_a_child_whose_id_a_running_child_of_the_same_parent_has(
+    history: HistoryDriver,
+) -> None:
+    # The command is accepted, and the start fails as for an id another workflow holds.
+    await history.start("parent")
+    await history.run_task("parent", [child("kid", input=[1])])
+    (started,) = await _events_of(history, "parent", "child_workflow_execution_started")
+    task = await history.next_task("workflow", "parent")
+    resp = await history.complete_wt(task, [child("kid", input=[2])])
+    assert resp.status_code == 200, resp.text
+    (failed,) = await _events_of(history, "parent", "start_child_workflow_execution_failed")
+    initiated = [
+        e
+        for e in await history.events("parent")
+        if e["event_type"] == "start_child_workflow_execution_initiated"
+    ]
+    assert len(initiated) == 2
+    assert failed["attributes"] == {
+        "initiated_event_id": initiated[1]["event_id"],
+        "workflow_id": "kid",
+        "workflow_type": "Child",
+        "cause": "workflow_already_started",
+    }
+    assert "workflow_task_failed" not in await history.event_types("parent")
+    # The parent hears of the failure in its next task; the first child is untouched.
+    task = await history.next_task("workflow", "parent")
+    assert task["history"][-3]["event_type"] == "start_child_workflow_execution_failed"
+    kid = await history.describe("kid")
+    assert (kid["run_id"], kid["status"]) == (started["attributes"]["run_id"], "running")
+    assert [c["workflow_id"] for c in (await history.describe("parent"))["pending_children"]] == [
+        "kid"
+    ]
+    await history.complete_wt(task, [])
+    await history.run_task("kid", [{"type": "complete_workflow", "result": 1}])
+    (completed,) = await _events_of(history, "parent", "child_workflow_execution_completed")
+    assert completed["attributes"]["initiated_event_id"] == initiated[0]["event_id"]
+
+
 @pytest.mark.parametrize(
     ("policy", "status"),
     [("terminate", "terminated"), ("request_cancel", "running"), ("abandon", "running")],

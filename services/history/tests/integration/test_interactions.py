@@ -87,6 +87,79 @@ async def test_signal_with_start_on_a_closed_id_follows_the_reuse_policy(
     assert started.json()["started"] is True
 
 
+@pytest.mark.parametrize("explicit", [False, True])
+async def test_signal_with_start_use_existing_signals_the_running_run(
+    history: HistoryDriver, explicit: bool
+) -> None:
+    first = (await history.start("wf")).json()
+    body = {"workflow_type": "Wf", "task_queue": "q", "signal_args": [1]}
+    if explicit:
+        body["id_conflict_policy"] = "use_existing"  # the default when none is given
+    resp = await history.post("wf/signal-with-start/go", body)
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {**first, "started": False}
+    task = await history.next_task("workflow", "wf")
+    assert task["run_id"] == first["run_id"]
+    assert _signals(task) == [("go", [1])]
+
+
+async def test_signal_with_start_terminate_existing_replaces_the_running_run(
+    history: HistoryDriver,
+) -> None:
+    first = (await history.start("wf")).json()
+    await history.run_task("wf", [])
+    body = {
+        "workflow_type": "Wf",
+        "task_queue": "q",
+        "input": ["fresh"],
+        "signal_args": [1],
+        "id_conflict_policy": "terminate_existing",
+    }
+    resp = await history.post("wf/signal-with-start/go", body)
+    assert resp.status_code == 201, resp.text
+    second = resp.json()
+    assert second["started"] is True
+    assert second["run_id"] != first["run_id"]
+    old_types = await history.event_types("wf", first["run_id"])
+    assert old_types[-1] == "workflow_execution_terminated"
+    assert "workflow_execution_signaled" not in old_types
+    assert (await history.describe("wf"))["run_id"] == second["run_id"]
+    task = await history.next_task("workflow", "wf")
+    assert task["run_id"] == second["run_id"]
+    assert [e["event_type"] for e in task["history"]][:2] == [
+        "workflow_execution_started",
+        "workflow_execution_signaled",
+    ]
+    assert task["history"][0]["attributes"]["input"] == ["fresh"]
+    assert _signals(task) == [("go", [1])]
+    # With nothing running, it starts a run as any signal-with-start does.
+    await history.client.post("/api/v1/namespaces/default/workflows/wf/terminate", json={})
+    again = await history.post("wf/signal-with-start/go", body)
+    assert again.status_code == 201, again.text
+    assert again.json()["run_id"] not in {first["run_id"], second["run_id"]}
+
+
+async def test_signal_with_start_refuses_conflict_policy_fail(history: HistoryDriver) -> None:
+    body = {
+        "workflow_type": "Wf",
+        "task_queue": "q",
+        "signal_args": [1],
+        "id_conflict_policy": "fail",
+    }
+    await history.start("wf")
+    before = await history.events("wf")
+    for path in ("wf/signal-with-start/go", "other/signal-with-start/go"):
+        resp = await history.post(path, body)
+        assert resp.status_code == 400, resp.text
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        doc = resp.json()
+        assert doc["code"] == "invalid_argument"
+        assert "id_conflict_policy=fail" in doc["detail"]
+    assert await history.events("wf") == before
+    missing = await history.client.get("/api/v1/namespaces/default/workflows/other")
+    assert missing.status_code == 404
+
+
 async def test_cancel_request_is_recorded_once(history: HistoryDriver) -> None:
     await history.start("wf")
     await history.run_task("wf", [activity_command()])

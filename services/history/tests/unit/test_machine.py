@@ -176,5 +176,23 @@ def test_schedule_activity_needs_a_timeout() -> None:
         complete_workflow_task(m, wt, [cmd], "w")
 
 
+def test_a_zero_activity_timeout_means_not_set() -> None:
+    m = start_wt(started_run())
+    wt = m.state.workflow_task
+    assert wt is not None
+    with pytest.raises(InvalidArgument, match="not zero"):  # nothing else limits it
+        complete_workflow_task(m, wt, [schedule(start_to_close_timeout="0s")], "w")
+    m = start_wt(started_run())
+    wt = m.state.workflow_task
+    assert wt is not None
+    zeros = {"schedule_to_start_timeout": "0s", "heartbeat_timeout": "0s"}
+    complete_workflow_task(m, wt, [schedule(schedule_to_close_timeout="0s", **zeros)], "w")
+    (info,) = m.state.activities.values()
+    assert info.start_to_close_timeout == 10
+    assert info.schedule_to_close_timeout is None  # not "time out at once"
+    assert info.schedule_to_start_timeout is None
+    assert info.heartbeat_timeout is None
+
+
 def test_cron_backoff_is_the_time_to_the_next_match() -> None:
     assert runs.cron_backoff("0 * * * *", T0 + timedelta(minutes=20)) == timedelta(minutes=40)

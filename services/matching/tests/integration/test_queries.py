@@ -155,14 +155,15 @@ async def test_a_worker_error_is_query_failed(matching):
     assert failed["query_id"] == "q-1"
 
 
-async def test_a_second_answer_is_accepted_and_not_delivered(start_matching):
+async def test_a_second_answer_is_refused_and_not_delivered(start_matching):
     async with start_matching() as first_side, start_matching() as second_side:
         waiting = asyncio.create_task(first_side.post(QUERIES, json=query_json()))
         token = (await poll(first_side)).json()["task_token"]
 
-        for side, result in ((second_side, "first"), (first_side, "second")):
-            response = await side.post(RESPOND, json={"task_token": token, "result": result})
-            assert response.json() == {"accepted": True}
+        response = await second_side.post(RESPOND, json={"task_token": token, "result": "first"})
+        assert response.json() == {"accepted": True}
+        response = await first_side.post(RESPOND, json={"task_token": token, "result": "second"})
+        assert_problem(response, 404, "task_not_found")
 
         assert (await asyncio.wait_for(waiting, 20)).json() == {"result": "first"}
 

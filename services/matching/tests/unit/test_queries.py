@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from odin_common import errors
 from odin_common.api.internal import QueryTaskRequest
@@ -132,13 +133,18 @@ async def test_a_worker_error_fails_the_query(matching):
     await respond_query_task(
         matching,
         "default",
-        respond(str(task["task_token"]), result="ignored", error="unknown query 'statuss'"),
+        respond(str(task["task_token"]), error="unknown query 'statuss'"),
     )
 
     with pytest.raises(errors.QueryFailed) as failed:
         await asyncio.wait_for(waiting, 5)
     assert failed.value.detail == "unknown query 'statuss'"
     assert failed.value.extra == {"query_id": "q-1"}
+
+
+def test_an_answer_is_a_result_or_an_error_not_both() -> None:
+    with pytest.raises(ValidationError, match="not both"):
+        respond("token", result="ok", error="failed")
 
 
 async def test_a_query_nobody_polls_times_out_and_leaves_nothing_queued(matching, fake_history):
@@ -170,9 +176,10 @@ async def test_answering_twice_delivers_the_first_answer_only(matching):
     token = str(task["task_token"])
 
     first = await respond_query_task(matching, "default", respond(token, result="first"))
-    second = await respond_query_task(matching, "default", respond(token, error="second"))
+    with pytest.raises(errors.TaskNotFound):  # as any repeated completion
+        await respond_query_task(matching, "default", respond(token, error="second"))
 
-    assert (first.accepted, second.accepted) == (True, True)
+    assert first.accepted is True
     assert (await asyncio.wait_for(waiting, 5)).result == "first"
     # A later query with the same id on the same store does not find the duplicate either.
     assert await matching.store.wait_answer("default", "q-1", 0) is None

@@ -15,7 +15,9 @@ from odin_common.api.types import (
     Payloads,
     RetryPolicy,
     RunId,
+    SearchAttributes,
     StrictModel,
+    TaskTimeout,
     WorkflowId,
 )
 
@@ -79,10 +81,10 @@ class ContinueAsNewCommand(StrictModel):
     task_queue: Identifier | None = None
     input: Payloads = Field(default_factory=list)
     run_timeout: Duration | None = None
-    task_timeout: Duration | None = None
+    task_timeout: TaskTimeout | None = None
     backoff_start_interval: Duration | None = None
     memo: dict[str, JsonValue] | None = None
-    search_attributes: dict[str, JsonValue] | None = None
+    search_attributes: SearchAttributes | None = None
 
 
 class StartChildWorkflowCommand(StrictModel):
@@ -93,7 +95,7 @@ class StartChildWorkflowCommand(StrictModel):
     input: Payloads = Field(default_factory=list)
     execution_timeout: Duration | None = None
     run_timeout: Duration | None = None
-    task_timeout: Duration | None = None
+    task_timeout: TaskTimeout | None = None
     parent_close_policy: ParentClosePolicy = "terminate"
     id_reuse_policy: (
         Literal["allow_duplicate", "allow_duplicate_failed_only", "reject_duplicate"] | None
@@ -101,7 +103,7 @@ class StartChildWorkflowCommand(StrictModel):
     retry_policy: RetryPolicy | None = None
     cron_schedule: CronSchedule | None = None
     memo: dict[str, JsonValue] | None = None
-    search_attributes: dict[str, JsonValue] | None = None
+    search_attributes: SearchAttributes | None = None
 
 
 class SignalExternalWorkflowCommand(StrictModel):
@@ -128,7 +130,7 @@ class RecordMarkerCommand(StrictModel):
 
 class UpsertSearchAttributesCommand(StrictModel):
     type: Literal["upsert_search_attributes"]
-    search_attributes: dict[str, JsonValue]
+    search_attributes: SearchAttributes
 
 
 Command = Annotated[

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from odin_common.api.types import NamespaceName, ResponseModel, StrictModel
+from odin_common.api.types import NO_NUL, NamespaceName, ResponseModel, StrictModel
 
-Description = Annotated[str, StringConstraints(max_length=4096)]
+Description = Annotated[str, StringConstraints(max_length=4096, pattern=NO_NUL)]
 
 
 class NamespaceCreate(StrictModel):

@@ -15,6 +15,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 from odin_common import jsonutil
@@ -44,6 +45,31 @@ Duration = Annotated[
 """A length of time: a Go-style string or a number of seconds; rendered back as a string."""
 
 
+DEFAULT_TASK_TIMEOUT = timedelta(seconds=10)
+MAX_TASK_TIMEOUT = timedelta(minutes=2)
+
+
+def _task_timeout(value: timedelta) -> timedelta:
+    if value > MAX_TASK_TIMEOUT:
+        raise ValueError("a workflow task timeout is at most 2m")
+    # Zero means "not set", as in Temporal: a zero timeout would time out every task at once.
+    return value if value else DEFAULT_TASK_TIMEOUT
+
+
+TaskTimeout = Annotated[
+    Duration,
+    AfterValidator(_task_timeout),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "A duration of at most 2m; '0s' means the default, 10s.",
+            "examples": ["10s"],
+        }
+    ),
+]
+"""How long one workflow task may take: at most 2 minutes; zero means the default (10 s)."""
+
+
 def _not_dot_segment(value: str) -> str:
     if value in {".", ".."}:
         raise ValueError("'.' and '..' cannot be used: HTTP clients resolve them away in paths")
@@ -56,21 +82,35 @@ NamespaceName = Annotated[
 ]
 """1-255 characters: letters, digits, '.', '_' and '-', starting with a letter or digit."""
 
+MAX_ID_BYTES = 1000
+
+
+def _fits_an_index(value: str) -> str:
+    # PostgreSQL cannot index a key much over 2,700 bytes: an id of 1,000 characters outside
+    # ASCII would be accepted here and then refused by the database (Temporal's limit is
+    # bytes, too).
+    if len(value.encode()) > MAX_ID_BYTES:
+        raise ValueError(f"at most {MAX_ID_BYTES} bytes in UTF-8")
+    return value
+
+
 Identifier = Annotated[
     str,
     StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\x00-\x1f\x7f]+$"),
     AfterValidator(_not_dot_segment),
+    AfterValidator(_fits_an_index),
 ]
-"""A workflow/activity type, task queue or activity id: 1-1000 characters, no control chars,
-not '.' or '..'."""
+"""A workflow/activity type, task queue or activity id: 1-1000 bytes (UTF-8), no control
+chars, not '.' or '..'."""
 
 WorkflowId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\x00-\x1f\x7f/]+$"),
     AfterValidator(_not_dot_segment),
+    AfterValidator(_fits_an_index),
 ]
-"""1-1000 characters without '/' or control characters, not '.' or '..' (it is a path segment
-of the API)."""
+"""1-1000 bytes (UTF-8) without '/' or control characters, not '.' or '..' (it is a path
+segment of the API)."""
 
 
 def _valid_cron(value: str) -> str:
@@ -99,9 +139,12 @@ CronSchedule = Annotated[
 
 RunId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
-RequestId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+NO_NUL = r"^[^\x00]*$"
+"""PostgreSQL's text cannot hold a NUL character: strings stored as they are must not have one."""
 
-Identity = Annotated[str, StringConstraints(max_length=255)]
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=NO_NUL)]
+
+Identity = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL)]
 
 
 def _storable(value: Any) -> Any:
@@ -118,6 +161,27 @@ JsonValue = Annotated[Any, AfterValidator(_storable)]
 """Any JSON value the store can keep as it is. JSON itself allows integers of any size;
 the store (like Temporal's and most JSON tooling) keeps 64-bit ones, so larger ones are
 refused with a 400 instead of failing later when the event is written."""
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _indexable(value: dict[str, Any]) -> dict[str, Any]:
+    if _has_nul(value):
+        raise ValueError("search attributes cannot contain the NUL character (\\u0000)")
+    return value
+
+
+SearchAttributes = Annotated[dict[str, JsonValue], AfterValidator(_indexable)]
+"""Search attributes: indexed as JSONB, which cannot hold a NUL character in a key or a
+string."""
 
 
 class StrictModel(BaseModel):
@@ -170,6 +234,12 @@ class RetryPolicy(BaseModel):
     non_retryable_error_types: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(
         default_factory=list
     )
+
+    @model_validator(mode="after")
+    def _maximum_not_below_initial(self) -> RetryPolicy:
+        if self.maximum_interval and self.maximum_interval < self.initial_interval:
+            raise ValueError("maximum_interval cannot be shorter than initial_interval")
+        return self
 
     def effective_maximum_interval(self) -> timedelta:
         return self.maximum_interval or self.initial_interval * 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from odin_common.api.commands import Command
 from odin_common.api.events import HistoryEvent
@@ -314,6 +314,14 @@ class QueryTaskRespondRequest(StrictModel):
     task_token: TaskTokenText
     result: JsonValue = None
     error: Annotated[str, StringConstraints(max_length=32768)] | None = Field(
-        None, description="Set when the query failed (unknown query, the handler raised)."
+        None,
+        description="Set when the query failed (unknown query, the handler raised); "
+        "then there is no result.",
     )
     identity: Identity = ""
+
+    @model_validator(mode="after")
+    def _result_or_error(self) -> QueryTaskRespondRequest:
+        if self.error is not None and self.result is not None:
+            raise ValueError("send either result or error, not both")
+        return self

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from odin_common.api.events import HistoryEvent
 from odin_common.api.types import (
+    DEFAULT_TASK_TIMEOUT,
     CronSchedule,
     Duration,
     Failure,
@@ -19,7 +20,9 @@ from odin_common.api.types import (
     ResponseModel,
     RetryPolicy,
     RunId,
+    SearchAttributes,
     StrictModel,
+    TaskTimeout,
 )
 
 WorkflowStatus = Literal[
@@ -57,13 +60,13 @@ class WorkflowStartRequest(StrictModel):
         None, description="Limit on the whole execution, across retries and continue-as-new."
     )
     run_timeout: Duration | None = Field(None, description="Limit on a single run.")
-    task_timeout: Duration = Field(
-        default_factory=lambda: timedelta(seconds=10),
-        description="Limit on one workflow task (max 2m).",
+    task_timeout: TaskTimeout = Field(
+        default_factory=lambda: DEFAULT_TASK_TIMEOUT,
+        description="Limit on one workflow task (max 2m; 0s means the default, 10s).",
     )
     retry_policy: RetryPolicy | None = None
     memo: dict[str, JsonValue] | None = None
-    search_attributes: dict[str, JsonValue] | None = None
+    search_attributes: SearchAttributes | None = None
     cron_schedule: CronSchedule | None = Field(
         None,
         description="Run on this schedule (UTC): the first run waits for the first match, and "
@@ -253,6 +256,11 @@ class SignalWithStartRequest(WorkflowStartRequest):
     )
 
     signal_args: Payloads = Field(default_factory=list)
+    id_conflict_policy: IdConflictPolicy = Field(
+        "use_existing",
+        description="A running run is signaled (use_existing) or terminated and replaced by a "
+        "new run that receives the signal (terminate_existing); fail is refused.",
+    )
 
 
 class QueryRequest(StrictModel):

@@ -284,8 +284,10 @@ async def signal_workflow(
     description="Signals the running workflow of this id; if none is running, starts one "
     "(the body is a start request) and delivers the signal as its first message, in one "
     "step. 201 with `started: true` when a run was started, 200 with `started: false` when "
-    "the open run was signaled. 409 `workflow_already_started` when no run is open and "
-    "`id_reuse_policy` forbids another one.",
+    "the open run was signaled. With `id_conflict_policy: terminate_existing` an open run "
+    "is terminated instead and a new one started with the signal (`fail` is refused with "
+    "400). 409 `workflow_already_started` when no run is open and `id_reuse_policy` forbids "
+    "another one.",
     response_description="A new run was started and signaled",
     responses={
         **answer(

@@ -19,7 +19,8 @@ TIMEOUT_KINDS = ("schedule_to_start", "start_to_close", "schedule_to_close", "he
 
 
 def _seconds(value: timedelta | None) -> float | None:
-    return value.total_seconds() if value is not None else None
+    """Seconds, or None when not set; zero means "not set" too, as in Temporal."""
+    return value.total_seconds() if value else None
 
 
 def schedule_activity(
@@ -36,21 +37,16 @@ def schedule_activity(
             f"schedule_activity: activity_id {cmd.activity_id!r} is already in use by a "
             "pending activity of this workflow"
         )
-    if (
-        cmd.schedule_to_close_timeout is None
-        and cmd.schedule_to_start_timeout is None
-        and cmd.start_to_close_timeout is None
-    ):
-        raise InvalidArgument(
-            "schedule_activity: one of schedule_to_close_timeout, schedule_to_start_timeout "
-            "or start_to_close_timeout is required"
-        )
     s2c = _seconds(cmd.schedule_to_close_timeout)
     s2s = _seconds(cmd.schedule_to_start_timeout)
-    stc = (
-        _seconds(cmd.start_to_close_timeout) or s2c or state.run_timeout or state.execution_timeout
-    )
-    heartbeat = _seconds(cmd.heartbeat_timeout) or None
+    stc = _seconds(cmd.start_to_close_timeout)
+    if s2c is None and s2s is None and stc is None:
+        raise InvalidArgument(
+            "schedule_activity: one of schedule_to_close_timeout, schedule_to_start_timeout "
+            "or start_to_close_timeout is required (and not zero)"
+        )
+    stc = stc or s2c or state.run_timeout or state.execution_timeout
+    heartbeat = _seconds(cmd.heartbeat_timeout)
     policy = cmd.retry_policy or RetryPolicy()
     task_queue = cmd.task_queue or state.task_queue
     scheduled_event_id = m.append(

@@ -17,7 +17,6 @@ from odin_common.api.commands import (
 )
 from odin_common.api.events import EventType
 from odin_common.durations import format_duration
-from odin_common.errors import InvalidArgument
 from odin_common.state import ChildInfo, RequestCancelInfo, SignalInfo
 from odin_history.domain.machine import Machine
 
@@ -74,12 +73,12 @@ def request_cancel(
 
 
 def start_child(m: Machine, cmd: StartChildWorkflowCommand, completed: int) -> None:
+    """Initiate a child; the transfer processor starts it. A workflow id that is taken, by
+    another workflow or by a child of this one that is still running, is not refused here:
+    the start fails as it would for any taken id, and the workflow is told with
+    ``start_child_workflow_execution_failed`` (cause ``workflow_already_started``), as in
+    Temporal."""
     state = m.state
-    if any(c.workflow_id == cmd.workflow_id for c in state.children.values()):
-        raise InvalidArgument(
-            f"start_child_workflow: a child with workflow_id {cmd.workflow_id!r} is already "
-            "pending in this workflow"
-        )
     task_queue = cmd.task_queue or state.task_queue
     attributes = {
         "namespace": state.namespace,

@@ -22,7 +22,7 @@ from odin_common.api.workflows import (
     WorkflowStartRequest,
 )
 from odin_common.db.engine import read_connection
-from odin_common.errors import QueryTimeout, WorkflowAlreadyStarted
+from odin_common.errors import InvalidArgument, QueryTimeout, WorkflowAlreadyStarted
 from odin_common.state import ExecutionState, ParentInfo
 from odin_common.tokens import TaskToken
 from odin_history.domain import interactions
@@ -61,9 +61,30 @@ async def signal_with_start(
     signal_name: str,
     req: SignalWithStartRequest,
 ) -> tuple[int, dict[str, Any]]:
-    """Signal the running run, or start one (the signal is its first event after the start)."""
+    """Signal the running run, or start one (the signal is its first event after the start).
+
+    ``id_conflict_policy`` says what happens to a running run, as in Temporal:
+    ``use_existing`` (the default here) signals it, ``terminate_existing`` terminates it and
+    starts a new run that gets the signal, and ``fail`` is refused (signal-with-start exists
+    to reach a running run)."""
+    policy = req.id_conflict_policy
+    if policy == "fail":
+        raise InvalidArgument(
+            "signal-with-start cannot use id_conflict_policy=fail: a running run is either "
+            "signaled (use_existing, the default) or replaced by a new run that receives the "
+            "signal (terminate_existing)",
+            workflow_id=workflow_id,
+        )
     ns = await ctx.namespaces.get(namespace)
     start = WorkflowStartRequest.model_validate(req.model_dump(exclude={"signal_args"}))
+    signals = [(signal_name, req.signal_args)]
+    if policy == "terminate_existing":
+        # One step on the current run: terminate it if running, start the new one with the
+        # signal (the id reuse policy still applies when no run is running).
+        return await start_workflow(ctx, namespace, workflow_id, start, signals=signals)
+    # use_existing: a start that finds a run already open (a concurrent start won) must not
+    # answer it unsignaled, so the start itself is made with ``fail`` and the loop signals.
+    start = start.model_copy(update={"id_conflict_policy": "fail"})
 
     async def body(s: Session) -> tuple[int, dict[str, Any]] | None:
         current_id = await s.current_run_id()
@@ -86,9 +107,7 @@ async def signal_with_start(
         if signaled is not None:
             return signaled
         try:
-            return await start_workflow(
-                ctx, namespace, workflow_id, start, signals=[(signal_name, req.signal_args)]
-            )
+            return await start_workflow(ctx, namespace, workflow_id, start, signals=signals)
         except WorkflowAlreadyStarted:
             # Either another start won the race (a run is open now: signal it on the next
             # pass) or the id reuse policy refuses a new run (nothing is open: refuse too).

@@ -16,8 +16,9 @@ MAX_QUERY_ID_LENGTH = 64
 async def respond_query_task(
     matching: Matching, namespace: str, request: QueryTaskRespondRequest
 ) -> TaskAccepted:
-    """Accept the answer. Answering a query nobody waits for any more (it timed out), or
-    answering it twice, is not an error: the answer is simply not delivered again."""
+    """Accept the answer. A query answered already is refused with ``task_not_found``, as
+    any repeated completion; an answer to a query nobody waits for any more (it timed out)
+    is kept for a short while and harms nothing."""
     token = TaskToken.decode(request.task_token, namespace=namespace)
     if token.kind != "query" or token.query_id is None:
         raise errors.TaskTokenInvalid(
@@ -31,5 +32,6 @@ async def respond_query_task(
         if request.error is not None
         else QueryAnswer(result=request.result)
     )
-    await matching.store.publish_answer(namespace, token.query_id, answer)
+    if not await matching.store.publish_answer(namespace, token.query_id, answer):
+        raise errors.TaskNotFound("the query task was answered already")
     return TaskAccepted()

@@ -1,0 +1,53 @@
+"""Limits the API models put on values the store or the task loop could not live with."""
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from odin_common.api.commands import ContinueAsNewCommand
+from odin_common.api.types import RetryPolicy
+from odin_common.api.workflows import WorkflowStartRequest
+
+START = {"workflow_type": "W", "task_queue": "q"}
+
+
+def test_a_zero_task_timeout_means_the_default() -> None:
+    assert WorkflowStartRequest.model_validate(START).task_timeout == timedelta(seconds=10)
+    zero = WorkflowStartRequest.model_validate({**START, "task_timeout": "0s"})
+    assert zero.task_timeout == timedelta(seconds=10)  # not "every task times out at once"
+    assert WorkflowStartRequest.model_validate({**START, "task_timeout": "2m"}).task_timeout == (
+        timedelta(minutes=2)
+    )
+
+
+@pytest.mark.parametrize("model", [WorkflowStartRequest, ContinueAsNewCommand])
+def test_a_task_timeout_over_two_minutes_is_refused(model: type) -> None:
+    body = {**START, "type": "continue_as_new"} if model is ContinueAsNewCommand else START
+    with pytest.raises(ValidationError, match="at most 2m"):
+        model.model_validate({**body, "task_timeout": "10m"})
+
+
+def test_a_retry_policy_cannot_cap_below_its_first_interval() -> None:
+    with pytest.raises(ValidationError, match="maximum_interval"):
+        RetryPolicy.model_validate({"initial_interval": "10s", "maximum_interval": "1s"})
+    ok = RetryPolicy.model_validate({"initial_interval": "1s", "maximum_interval": "1s"})
+    assert ok.effective_maximum_interval() == timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"request_id": "r\x00"},
+        {"search_attributes": {"k\x00": 1}},
+        {"search_attributes": {"k": {"nested": ["\x00"]}}},
+        {"task_queue": "\u961f" * 334},  # 334 characters, 1,002 bytes
+    ],
+)
+def test_values_postgresql_cannot_store_or_index_are_refused(extra: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        WorkflowStartRequest.model_validate({**START, **extra})
+
+
+def test_ids_may_use_any_script_within_1000_bytes() -> None:
+    assert WorkflowStartRequest.model_validate({**START, "task_queue": "\u961f" * 333})
