@@ -4,6 +4,7 @@ body limit. Every service installs both with :func:`install_error_handling`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from odin_common import errors
-from odin_common.jsonutil import dumps
+from odin_common.jsonutil import dumps, loads
 
 log = structlog.get_logger("odin.errors")
 
@@ -157,6 +158,14 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if _non_standard_json(body):
+            response = problem_response(
+                errors.InvalidArgument(
+                    "the body is not standard JSON: NaN and Infinity are not JSON numbers"
+                )
+            )
+            await response(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -176,6 +185,23 @@ class BodyLimitMiddleware:
             )
         )
         await response(scope, receive, send)
+
+
+def _non_standard_json(body: bytes) -> bool:
+    """Python's JSON parser (the one FastAPI uses) accepts NaN and Infinity, which are not
+    JSON and would be stored as null. A quick look for the words first; only a body that has
+    them is parsed again, strictly (they may sit inside a string)."""
+    if b"NaN" not in body and b"Infinity" not in body:
+        return False
+    try:
+        loads(body)
+    except ValueError:
+        try:
+            json.loads(body)  # not JSON at all: the app's own parser says so
+        except ValueError:
+            return False
+        return True
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

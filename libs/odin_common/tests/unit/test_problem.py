@@ -69,6 +69,21 @@ async def test_bad_input_is_a_400_invalid_argument(client: httpx.AsyncClient, bo
     assert doc["errors"]
 
 
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity"])
+async def test_nan_and_infinity_are_not_json(client: httpx.AsyncClient, number: bytes) -> None:
+    body = b'{"name": "x", "wait": ' + number + b"}"
+    resp = await client.post("/things", content=body, headers={"content-type": "application/json"})
+    assert resp.status_code == 400
+    assert "NaN and Infinity" in resp.json()["detail"]
+
+
+async def test_the_words_nan_and_infinity_inside_strings_are_fine(
+    client: httpx.AsyncClient,
+) -> None:
+    resp = await client.post("/things", json={"name": "NaN to Infinity", "wait": "1s"})
+    assert resp.status_code == 200
+
+
 async def test_oversized_bodies_are_refused_with_413(client: httpx.AsyncClient) -> None:
     resp = await client.post("/things", json={"name": "x" * 2000, "wait": "1s"})
     assert resp.status_code == 413

@@ -32,6 +32,19 @@ async def test_history_pages(history: HistoryDriver) -> None:
         if not token:
             break
     assert seen == list(range(1, 15))
+    # a page token is the workflow's own: on another workflow it is bad input, not a 404
+    assert (await history.start("other")).status_code == 201
+    first = (
+        await history.client.get(
+            "/api/v1/namespaces/default/workflows/wf/history", params={"page_size": "4"}
+        )
+    ).json()
+    resp = await history.client.get(
+        "/api/v1/namespaces/default/workflows/other/history",
+        params={"next_page_token": first["next_page_token"]},
+    )
+    assert resp.status_code == 400
+    assert "another workflow" in resp.json()["detail"]
 
 
 async def test_wait_new_event_long_polls(history: HistoryDriver) -> None:

@@ -99,3 +99,29 @@ async def test_start_delay_holds_the_first_task_back(history: HistoryDriver) -> 
         "workflow_task_started",
     ]
     assert wt["history"][0]["attributes"]["first_workflow_task_backoff"] == "1s"
+
+
+async def test_a_signal_ends_the_start_delay(history: HistoryDriver) -> None:
+    """As in Temporal: the first workflow task runs at once, with the signal."""
+    assert (await history.start("wf", start_delay="1h")).status_code == 201
+    resp = await history.post("wf/signal/go", {"args": [1]})
+    assert resp.status_code == 202
+    wt = await history.next_task("workflow", "wf")
+    assert [e["event_type"] for e in wt["history"]] == [
+        "workflow_execution_started",
+        "workflow_execution_signaled",
+        "workflow_task_scheduled",
+        "workflow_task_started",
+    ]
+
+
+async def test_the_signal_of_a_signal_with_start_keeps_the_start_delay(
+    history: HistoryDriver,
+) -> None:
+    body = {"workflow_type": "W", "task_queue": "q", "start_delay": "1h", "signal_args": [1]}
+    assert (await history.post("wf/signal-with-start/go", body)).status_code == 201
+    assert history.matching.of_kind("workflow") == []
+    assert await history.event_types("wf") == [
+        "workflow_execution_started",
+        "workflow_execution_signaled",
+    ]

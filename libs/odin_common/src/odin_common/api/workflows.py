@@ -73,7 +73,9 @@ class WorkflowStartRequest(StrictModel):
         "each run that closes is followed by the next one at the next match.",
     )
     start_delay: Duration | None = Field(
-        None, description="Wait this long before the first workflow task. Not with cron_schedule."
+        None,
+        description="Wait this long before the first workflow task; a signal (other than "
+        "signal-with-start's own) ends the wait, as in Temporal. Not with cron_schedule.",
     )
 
     @model_validator(mode="after")

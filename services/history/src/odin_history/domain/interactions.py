@@ -18,7 +18,7 @@ from odin_common.api.commands import (
 from odin_common.api.events import EventType
 from odin_common.durations import format_duration
 from odin_common.state import ChildInfo, RequestCancelInfo, SignalInfo
-from odin_history.domain.machine import Machine
+from odin_history.domain.machine import START_DELAY, Machine
 
 MAX_REQUEST_IDS = 1000
 """How many recent signal/cancel request ids a run remembers for deduplication."""
@@ -43,6 +43,8 @@ def signal(
     m.require_running()
     if _seen(m, request_id):
         return
+    # A signal ends a start delay, as in Temporal: the first workflow task runs now.
+    m.delete_timer(START_DELAY)
     m.external(
         (
             EventType.WORKFLOW_EXECUTION_SIGNALED,

@@ -53,6 +53,12 @@ class NewRun:
     machine: Machine
 
 
+BACKOFF = "backoff"
+"""Timer key of a run's first workflow task waiting for its retry or cron backoff."""
+START_DELAY = "start_delay"
+"""Timer key of a run's first workflow task waiting for its start delay (a signal ends it)."""
+
+
 def workflow_task_backoff(attempt: int) -> timedelta:
     """Delay before dispatching workflow-task attempt ``attempt`` (after failures):
     none for the first retry, then 0.5 s doubling up to 10 s."""
@@ -211,8 +217,8 @@ class Machine:
         state = self.state
         if state.workflow_task is not None or not state.running:
             return
-        if "backoff" in state.timer_keys:
-            # The run's first task waits for its start delay (or retry/cron backoff); events
+        if BACKOFF in state.timer_keys or START_DELAY in state.timer_keys:
+            # The run's first task waits for its retry/cron backoff (or start delay); events
             # that arrive meanwhile are seen by that task.
             return
         if attempt is None:

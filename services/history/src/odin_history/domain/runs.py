@@ -14,7 +14,7 @@ from odin_common.api.events import EventType
 from odin_common.api.types import RetryPolicy
 from odin_common.durations import format_duration
 from odin_common.state import ExecutionState, ParentInfo
-from odin_history.domain.machine import Machine, NewRun, TaskIdAllocator
+from odin_history.domain.machine import BACKOFF, START_DELAY, Machine, NewRun, TaskIdAllocator
 
 
 @dataclass(slots=True)
@@ -54,8 +54,11 @@ def new_run(
     last_failure: dict[str, Any] | None = None,
     last_result: Any = None,
     signals: list[tuple[str, list[Any]]] | None = None,
+    start_delay: bool = False,
 ) -> Machine:
-    """A new run. ``signals`` are delivered before its first workflow task (signal-with-start)."""
+    """A new run. ``signals`` are delivered before its first workflow task (signal-with-start).
+    ``backoff`` delays the first workflow task; with ``start_delay`` it is the start delay a
+    signal cuts short (as in Temporal), rather than a retry or cron backoff."""
     run_id = run_id or str(uuid.uuid4())
     first_run_id = first_run_id or run_id
     execution_time = now + (backoff or timedelta(0))
@@ -136,7 +139,8 @@ def new_run(
             "execution", execution_expiration_time, "workflow_timeout", {"kind": "execution"}
         )
     if backoff and backoff > timedelta(0):
-        m.add_timer("backoff", execution_time, "workflow_backoff", {})
+        key = START_DELAY if start_delay else BACKOFF
+        m.add_timer(key, execution_time, "workflow_backoff", {})
     else:
         m.schedule_workflow_task()
     return m
@@ -144,7 +148,8 @@ def new_run(
 
 def backoff_fired(m: Machine) -> None:
     """The start delay (or retry/cron backoff) of a run is over: its first task may run."""
-    m.state.timer_keys.pop("backoff", None)
+    for key in (BACKOFF, START_DELAY):
+        m.state.timer_keys.pop(key, None)
     m.changed = True
     if m.state.running and m.state.workflow_task is None:
         m.schedule_workflow_task()

@@ -26,19 +26,24 @@ async def describe_workflow(
     return describe(state)
 
 
-def _encode_cursor(run_id: str, next_event_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{run_id}:{next_event_id}".encode()).rstrip(b"=").decode()
+def _encode_cursor(workflow_id: str, run_id: str, next_event_id: int) -> str:
+    # Workflow ids have no control characters, so a newline separates them safely.
+    raw = f"{workflow_id}\n{run_id}:{next_event_id}"
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
 
 
-def _decode_cursor(token: str) -> tuple[str, int]:
+def _decode_cursor(token: str, workflow_id: str) -> tuple[str, int]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        run_id, _, event_id = raw.rpartition(":")
+        token_workflow, _, rest = raw.rpartition("\n")
+        run_id, _, event_id = rest.rpartition(":")
         value = int(event_id)
         if not run_id or value < 1:
             raise ValueError(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument("next_page_token is not one this server handed out") from exc
+    if token_workflow != workflow_id:
+        raise InvalidArgument("next_page_token belongs to another workflow")
     return run_id, value
 
 
@@ -56,7 +61,7 @@ async def get_history(
     ns = await ctx.namespaces.get(namespace)
     start_from = 1
     if next_page_token:
-        token_run, start_from = _decode_cursor(next_page_token)
+        token_run, start_from = _decode_cursor(next_page_token, workflow_id)
         if run_id is not None and token_run != run_id:
             raise InvalidArgument("next_page_token belongs to another run")
         run_id = token_run
@@ -73,7 +78,10 @@ async def get_history(
                     state, events, start_from, page_size, wait_new_event, event_filter
                 )
             if not await ctx.notifier.wait(changed, deadline - time.monotonic()):
-                return {"events": [], "next_page_token": _encode_cursor(run_id, start_from)}
+                return {
+                    "events": [],
+                    "next_page_token": _encode_cursor(workflow_id, run_id, start_from),
+                }
 
 
 async def _page(
@@ -115,7 +123,7 @@ def _history_page(
     more = next_from < state.next_event_id and event_filter != "close"
     token = None
     if more or (wait_new_event and state.running):
-        token = _encode_cursor(state.run_id, next_from)
+        token = _encode_cursor(state.workflow_id, state.run_id, next_from)
     return {"events": [e.as_json() for e in events], "next_page_token": token}
 
 
