@@ -283,6 +283,25 @@ class Looping:
 
 
 @workflow.defn
+class WaitsAfterContinuing:
+    """Continues as new ``rounds`` times, then waits for ``release``."""
+
+    def __init__(self) -> None:
+        self.released = False
+
+    @workflow.run
+    async def run(self, rounds: int) -> int:
+        if rounds > 0:
+            workflow.continue_as_new(rounds - 1)
+        await workflow.wait_condition(lambda: self.released)
+        return rounds
+
+    @workflow.signal
+    def release(self) -> None:
+        self.released = True
+
+
+@workflow.defn
 class Deterministic:
     @workflow.run
     async def run(self) -> dict[str, Any]:
@@ -337,6 +356,7 @@ WORKFLOWS = [
     Parent,
     DuplicateChild,
     Looping,
+    WaitsAfterContinuing,
     Deterministic,
     Signaller,
     Canceller,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -25,6 +26,7 @@ from feature_workflows import (
     Sleeper,
     Timeouts,
     Timers,
+    WaitsAfterContinuing,
 )
 
 from odin.client import Client
@@ -245,6 +247,28 @@ async def test_continue_as_new_follows_the_chain(client: Client) -> None:
     assert handle.run_id is None
     assert (await handle.describe()).run_id == latest.run_id
     assert len((await client.get_workflow_handle(handle.id).fetch_history()).events) < 20
+
+
+async def test_a_started_handle_reaches_the_latest_run_of_its_chain(client: Client) -> None:
+    """As in temporalio: signal, describe and cancel go to the run after a continue-as-new."""
+    released = await client.start_workflow(
+        WaitsAfterContinuing.run, 1, id=_id(), task_queue=_q(client)
+    )
+    cancelled = await client.start_workflow(
+        WaitsAfterContinuing.run, 1, id=_id(), task_queue=_q(client)
+    )
+    for handle in (released, cancelled):
+
+        async def continued(handle: Any = handle) -> None:
+            assert (await handle.describe()).run_id != handle.result_run_id
+
+        await assert_eventually(continued, timeout=30)
+    await released.signal(WaitsAfterContinuing.release)
+    assert await released.result() == 0
+    await cancelled.cancel()
+    with pytest.raises(WorkflowFailureError) as caught:
+        await cancelled.result()
+    assert caught.value.status == "canceled"
 
 
 async def test_determinism_helpers(client: Client) -> None:

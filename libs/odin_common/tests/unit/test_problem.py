@@ -32,6 +32,10 @@ def make_app() -> FastAPI:
     async def boom() -> None:
         raise RuntimeError("bug")
 
+    @app.get("/down")
+    async def down() -> None:
+        raise ConnectionRefusedError("the database is down")
+
     return app
 
 
@@ -105,3 +109,6 @@ async def test_unexpected_errors_are_a_problem_too(client: httpx.AsyncClient) ->
     assert resp.json()["code"] == "internal"
     # the server closes the connection after an unhandled error: the client must not reuse it
     assert resp.headers["connection"] == "close"
+    down = await client.get("/down")
+    assert (down.status_code, down.json()["code"]) == (503, "unavailable")
+    assert down.headers["connection"] == "close"

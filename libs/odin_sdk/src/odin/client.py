@@ -117,6 +117,13 @@ class WorkflowHandle:
     def _path(self) -> str:
         return f"{self.client._ns_path}/workflows/{_q(self.id)}"
 
+    def _which_run(self) -> dict[str, str | None]:
+        """For cancel and terminate: the pinned run, else the latest run of the chain this
+        handle started (never a later, unrelated workflow of the same id), as temporalio."""
+        if self.run_id is None and self.first_execution_run_id:
+            return {"first_execution_run_id": self.first_execution_run_id}
+        return {"run_id": self.run_id}
+
     async def result(self, *, follow_runs: bool = True) -> Any:
         """Wait for the workflow to close and return its result.
 
@@ -151,7 +158,11 @@ class WorkflowHandle:
         await self.client._transport.call(
             "POST",
             f"{self._path}/terminate",
-            json={"reason": reason, "details": converter.to_json(details), "run_id": self.run_id},
+            json={
+                "reason": reason,
+                "details": converter.to_json(details),
+                **self._which_run(),
+            },
             retry=False,
         )
 
@@ -187,7 +198,7 @@ class WorkflowHandle:
         await self.client._transport.call(
             "POST",
             f"{self._path}/cancel",
-            json={"reason": reason, "run_id": self.run_id, "request_id": str(uuid.uuid4())},
+            json={"reason": reason, "request_id": str(uuid.uuid4()), **self._which_run()},
         )
 
     async def fetch_history(self, *, page_size: int = 1000) -> WorkflowHistory:
@@ -334,7 +345,8 @@ class Client:
             workflow, arg, task_queue=task_queue, args=args, request_id=request_id, options=options
         )
         resp = await self._transport.call("POST", f"{self._ns_path}/workflows/{_q(id)}", json=body)
-        return self._started_handle(id, resp.json()["run_id"], result_type or declared)
+        run_id = resp.json()["run_id"]
+        return self._started_handle(id, run_id, result_type or declared, run_id)
 
     async def signal_with_start_workflow(
         self,
@@ -360,15 +372,20 @@ class Client:
         resp = await self._transport.call(
             "POST", f"{self._ns_path}/workflows/{_q(id)}/signal-with-start/{_q(name)}", json=body
         )
-        return self._started_handle(id, resp.json()["run_id"], result_type or declared)
+        doc = resp.json()
+        # A run it signaled may be a later run of an older chain: no chain to name then.
+        first = doc["run_id"] if doc.get("started") else None
+        return self._started_handle(id, doc["run_id"], result_type or declared, first)
 
-    def _started_handle(self, workflow_id: str, run_id: str, result_type: Any) -> WorkflowHandle:
+    def _started_handle(
+        self, workflow_id: str, run_id: str, result_type: Any, first_run_id: str | None
+    ) -> WorkflowHandle:
         """Not pinned to ``run_id``: the handle follows the workflow to its latest run."""
         return WorkflowHandle(
             self,
             workflow_id,
             result_run_id=run_id,
-            first_execution_run_id=run_id,
+            first_execution_run_id=first_run_id,
             result_type=result_type,
         )
 

@@ -60,15 +60,20 @@ def child_history(kind: str) -> History:
     return h
 
 
-def child_cancel_requested(h: History) -> None:
+def child_cancel_initiated(h: History) -> int:
+    """The workflow task in which the parent asked its child to cancel completes."""
     done = h.completed(h.events[-1]["event_id"])
-    requested = h.add(
+    return h.add(
         "request_cancel_external_workflow_execution_initiated",
         workflow_id="child",
         run_id="child-run",
         child_workflow_only=True,
         workflow_task_completed_event_id=done,
     )
+
+
+def child_cancel_requested(h: History) -> None:
+    requested = child_cancel_initiated(h)
     h.add("external_workflow_execution_cancel_requested", initiated_event_id=requested)
 
 
@@ -103,12 +108,47 @@ def test_wait_cancellation_requested_raises_once_the_request_arrived() -> None:
     ]
 
 
+def test_wait_cancellation_requested_gives_the_outcome_of_a_child_that_closed_first() -> None:
+    h = child_history("wait_cancellation_requested")
+    requested = child_cancel_initiated(h)
+    h.add("child_workflow_execution_completed", initiated_event_id=5, result="done")
+    h.add(
+        "request_cancel_external_workflow_execution_failed",
+        initiated_event_id=requested,
+        cause="external_workflow_execution_not_found",
+    )
+    h.task()
+    assert replay_commands(h, CancelsChild) == [
+        {"type": "complete_workflow", "result": "child finished"}
+    ]
+
+
 @pytest.mark.parametrize(("kind", "asks"), [("try_cancel", [CANCEL_CHILD]), ("abandon", [])])
 def test_try_cancel_and_abandon_raise_at_once(kind: str, asks: list[dict[str, object]]) -> None:
     assert replay_commands(child_history(kind), CancelsChild) == [
         *asks,
         {"type": "complete_workflow", "result": "cancelled"},
     ]
+
+
+@workflow.defn
+class LetsItsCancellationEscape:
+    @workflow.run
+    async def run(self, kind: str) -> None:
+        handle = await workflow.start_child_workflow("Child", id="child", cancellation_type=kind)
+        await workflow.sleep(1)
+        handle.cancel()
+        await handle
+
+
+def test_a_cancellation_nobody_asked_for_fails_the_workflow() -> None:
+    """Only a cancel request ends the workflow as canceled (as in temporalio)."""
+    h = child_history("try_cancel")
+    h.events[0]["attributes"]["workflow_type"] = "LetsItsCancellationEscape"
+    commands = replay_commands(h, LetsItsCancellationEscape)
+    assert commands[0] == CANCEL_CHILD
+    assert commands[1]["type"] == "fail_workflow"
+    assert commands[1]["failure"]["type"] == "CancelledError"
 
 
 @workflow.defn

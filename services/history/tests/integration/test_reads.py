@@ -1,6 +1,7 @@
 """History paging and long polls, the result endpoint, namespaces."""
 
 import asyncio
+import base64
 
 import pytest
 from history_testkit import HistoryDriver
@@ -45,6 +46,14 @@ async def test_history_pages(history: HistoryDriver) -> None:
     )
     assert resp.status_code == 400
     assert "another workflow" in resp.json()["detail"]
+    # a token of an older server (run id and event id only) still works
+    run_id = (await history.describe("wf"))["run_id"]
+    old_token = base64.urlsafe_b64encode(f"{run_id}:5".encode()).rstrip(b"=").decode()
+    resp = await history.client.get(
+        "/api/v1/namespaces/default/workflows/wf/history",
+        params={"next_page_token": old_token, "page_size": "2"},
+    )
+    assert [e["event_id"] for e in resp.json()["events"]] == [5, 6]
 
 
 async def test_wait_new_event_long_polls(history: HistoryDriver) -> None:

@@ -101,14 +101,21 @@ async def test_start_delay_holds_the_first_task_back(history: HistoryDriver) -> 
     assert wt["history"][0]["attributes"]["first_workflow_task_backoff"] == "1s"
 
 
-async def test_a_signal_ends_the_start_delay(history: HistoryDriver) -> None:
-    """As in Temporal: the first workflow task runs at once, with the signal."""
+async def test_a_signal_with_start_ends_the_start_delay_a_signal_does_not(
+    history: HistoryDriver,
+) -> None:
+    """As in Temporal: a plain signal waits for the delay; a signal-with-start that finds the
+    run waiting lets its first workflow task run at once, with both signals."""
     assert (await history.start("wf", start_delay="1h")).status_code == 201
-    resp = await history.post("wf/signal/go", {"args": [1]})
-    assert resp.status_code == 202
+    assert (await history.post("wf/signal/early", {"args": [1]})).status_code == 202
+    assert history.matching.of_kind("workflow") == []
+    body = {"workflow_type": "W", "task_queue": "q", "signal_args": [2]}
+    resp = await history.post("wf/signal-with-start/go", body)
+    assert resp.json()["started"] is False
     wt = await history.next_task("workflow", "wf")
     assert [e["event_type"] for e in wt["history"]] == [
         "workflow_execution_started",
+        "workflow_execution_signaled",
         "workflow_execution_signaled",
         "workflow_task_scheduled",
         "workflow_task_started",

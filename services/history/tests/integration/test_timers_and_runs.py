@@ -75,6 +75,24 @@ async def test_continue_as_new_starts_a_fresh_run(history: HistoryDriver) -> Non
     assert result.json()["new_run_id"] == new_run
 
 
+async def test_cancel_and_terminate_can_name_the_chain_instead_of_a_run(
+    history: HistoryDriver,
+) -> None:
+    first = (await history.start("wf")).json()["run_id"]
+    await _run_task(history, [{"type": "continue_as_new"}])
+    chain = {"first_execution_run_id": first}
+    assert (await history.post("wf/cancel", chain)).status_code == 202  # the continued run
+    assert (await history.post("wf/terminate", chain)).status_code == 200
+    # a new workflow of the same id is not that chain: nothing happens to it
+    second = (await history.start("wf")).json()["run_id"]
+    for verb in ("cancel", "terminate"):
+        resp = await history.post(f"wf/{verb}", chain)
+        assert resp.status_code == 404
+        assert resp.json()["code"] == "workflow_not_found"
+    desc = await history.describe("wf")
+    assert (desc["run_id"], desc["status"]) == (second, "running")
+
+
 async def test_failed_workflow_is_retried_by_its_retry_policy(history: HistoryDriver) -> None:
     await history.start("wf", retry_policy={"initial_interval": "100ms", "maximum_attempts": 2})
     fail = {"type": "fail_workflow", "failure": {"message": "oops"}}

@@ -13,7 +13,7 @@ from odin_common.api.types import (
     Identifier,
     JsonValue,
     Payloads,
-    RetryPolicy,
+    RequestedRetryPolicy,
     RunId,
     SearchAttributes,
     StrictModel,
@@ -34,7 +34,7 @@ class ScheduleActivityCommand(StrictModel):
     schedule_to_start_timeout: Duration | None = None
     start_to_close_timeout: Duration | None = None
     heartbeat_timeout: Duration | None = None
-    retry_policy: RetryPolicy | None = None
+    retry_policy: RequestedRetryPolicy | None = None
     request_eager_execution: bool = Field(
         False,
         description="Hand the first attempt straight back to the worker completing this "
@@ -100,7 +100,7 @@ class StartChildWorkflowCommand(StrictModel):
     id_reuse_policy: (
         Literal["allow_duplicate", "allow_duplicate_failed_only", "reject_duplicate"] | None
     ) = None
-    retry_policy: RetryPolicy | None = None
+    retry_policy: RequestedRetryPolicy | None = None
     cron_schedule: CronSchedule | None = None
     memo: dict[str, JsonValue] | None = None
     search_attributes: SearchAttributes | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -15,7 +16,6 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
-    model_validator,
 )
 
 from odin_common import jsonutil
@@ -50,10 +50,9 @@ MAX_TASK_TIMEOUT = timedelta(minutes=2)
 
 
 def _task_timeout(value: timedelta) -> timedelta:
-    if value > MAX_TASK_TIMEOUT:
-        raise ValueError("a workflow task timeout is at most 2m")
-    # Zero means "not set", as in Temporal: a zero timeout would time out every task at once.
-    return value if value else DEFAULT_TASK_TIMEOUT
+    # Longer is reduced to the maximum, as Temporal does: a workflow already running with a
+    # longer one in a command must not fail its tasks from now on.
+    return min(value, MAX_TASK_TIMEOUT)
 
 
 TaskTimeout = Annotated[
@@ -62,12 +61,13 @@ TaskTimeout = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "description": "A duration of at most 2m; '0s' means the default, 10s.",
+            "description": "A duration; longer than 2m counts as 2m, '0s' as not set.",
             "examples": ["10s"],
         }
     ),
 ]
-"""How long one workflow task may take: at most 2 minutes; zero means the default (10 s)."""
+"""How long one workflow task may take: at most 2 minutes (longer is reduced to that); zero
+means not set (the default, or what a continued run inherits)."""
 
 
 def _not_dot_segment(value: str) -> str:
@@ -149,12 +149,26 @@ Identity = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL)]
 
 def _storable(value: Any) -> Any:
     try:
-        jsonutil.dumps(value)
+        encoded = jsonutil.dumps(value)
     except TypeError as exc:
         raise ValueError(
             f"cannot be stored: {exc} (integers must lie between -2**63 and 2**64 - 1)"
         ) from None
+    # A number too large for a double (1e400) reaches here as infinity, which JSON cannot
+    # hold (it would be stored as null); the walk runs only when the encoding has a null.
+    if b"null" in encoded and not _finite(value):
+        raise ValueError("cannot be stored: a number is too large (JSON has no infinity)")
     return value
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
 
 
 JsonValue = Annotated[Any, AfterValidator(_storable)]
@@ -235,12 +249,6 @@ class RetryPolicy(BaseModel):
         default_factory=list
     )
 
-    @model_validator(mode="after")
-    def _maximum_not_below_initial(self) -> RetryPolicy:
-        if self.maximum_interval and self.maximum_interval < self.initial_interval:
-            raise ValueError("maximum_interval cannot be shorter than initial_interval")
-        return self
-
     def effective_maximum_interval(self) -> timedelta:
         return self.maximum_interval or self.initial_interval * 100
 
@@ -258,3 +266,14 @@ class RetryPolicy(BaseModel):
 
 Payloads = list[JsonValue]
 """Positional arguments, as a JSON array."""
+
+
+def _sane_intervals(policy: RetryPolicy) -> RetryPolicy:
+    if policy.maximum_interval and policy.maximum_interval < policy.initial_interval:
+        raise ValueError("maximum_interval cannot be shorter than initial_interval")
+    return policy
+
+
+RequestedRetryPolicy = Annotated[RetryPolicy, AfterValidator(_sane_intervals)]
+"""A retry policy in a request or command. The check is not :class:`RetryPolicy`'s own: a
+policy stored before it existed must still load."""

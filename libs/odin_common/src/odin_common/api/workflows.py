@@ -16,9 +16,9 @@ from odin_common.api.types import (
     Identifier,
     JsonValue,
     Payloads,
+    RequestedRetryPolicy,
     RequestId,
     ResponseModel,
-    RetryPolicy,
     RunId,
     SearchAttributes,
     StrictModel,
@@ -62,9 +62,10 @@ class WorkflowStartRequest(StrictModel):
     run_timeout: Duration | None = Field(None, description="Limit on a single run.")
     task_timeout: TaskTimeout = Field(
         default_factory=lambda: DEFAULT_TASK_TIMEOUT,
-        description="Limit on one workflow task (max 2m; 0s means the default, 10s).",
+        description="Limit on one workflow task (at most 2m: longer counts as 2m, as in "
+        "Temporal; 0s means the default, 10s).",
     )
-    retry_policy: RetryPolicy | None = None
+    retry_policy: RequestedRetryPolicy | None = None
     memo: dict[str, JsonValue] | None = None
     search_attributes: SearchAttributes | None = None
     cron_schedule: CronSchedule | None = Field(
@@ -74,14 +75,17 @@ class WorkflowStartRequest(StrictModel):
     )
     start_delay: Duration | None = Field(
         None,
-        description="Wait this long before the first workflow task; a signal (other than "
-        "signal-with-start's own) ends the wait, as in Temporal. Not with cron_schedule.",
+        description="Wait this long before the first workflow task; a later signal-with-start "
+        "ends the wait, as in Temporal (a plain signal does not). Not with cron_schedule.",
     )
 
     @model_validator(mode="after")
     def _delay_or_cron(self) -> WorkflowStartRequest:
         if self.cron_schedule is not None and self.start_delay is not None:
             raise ValueError("start_delay cannot be combined with cron_schedule")
+        if not self.task_timeout:
+            # Zero means "not set", as in Temporal: it would time every task out at once.
+            self.task_timeout = DEFAULT_TASK_TIMEOUT
         return self
 
 
@@ -219,6 +223,12 @@ class TerminateRequest(StrictModel):
     details: JsonValue = None
     run_id: RunId | None = None
     request_id: RequestId | None = None
+    first_execution_run_id: RunId | None = Field(
+        None,
+        description="Only if the workflow's current run belongs to the chain (continue-as-new, "
+        "retries, cron) this run started; else workflow_not_found. What a handle from a start "
+        "sends, so it never reaches a later, unrelated workflow of the same id.",
+    )
 
 
 class WorkflowRef(ResponseModel):
@@ -288,3 +298,9 @@ class CancelRequest(StrictModel):
     reason: str | None = Field(None, max_length=4096)
     run_id: RunId | None = None
     request_id: RequestId | None = None
+    first_execution_run_id: RunId | None = Field(
+        None,
+        description="Only if the workflow's current run belongs to the chain (continue-as-new, "
+        "retries, cron) this run started; else workflow_not_found. What a handle from a start "
+        "sends, so it never reaches a later, unrelated workflow of the same id.",
+    )

@@ -33,7 +33,12 @@ from odin._runtime.failures import from_failure, to_failure
 from odin._runtime.loop import Pending, WorkflowTaskError
 from odin._runtime.operations import DEFAULT_VERSION, WorkflowOperations
 from odin.common import parse_duration
-from odin.exceptions import FailureError, NondeterminismError, is_cancelled_exception
+from odin.exceptions import (
+    CancelledError,
+    FailureError,
+    NondeterminismError,
+    is_cancelled_exception,
+)
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -360,8 +365,16 @@ class WorkflowInstance(WorkflowOperations):
             args = self._decode_input(event["attributes"].get("input") or [])
             result = await self.defn.run_fn(self._workflow, *args)
             encoded = self._encode_result(result)
-        except asyncio.CancelledError:
-            self.command({"type": "cancel_workflow"})
+        except asyncio.CancelledError as exc:
+            if self._cancel_requested:
+                self.command({"type": "cancel_workflow"})
+            else:
+                # Nobody asked the workflow to cancel (its code cancelled something of its own
+                # and let that escape): it fails, with the cancellation as its failure, as in
+                # temporalio.
+                failure = CancelledError("the workflow's own code was cancelled")
+                failure.__cause__ = exc
+                self._end_with(failure, None)
         except (Exception, ContinueAsNewError) as exc:
             if self._cancel_requested and is_cancelled_exception(exc):
                 # e.g. the ChildWorkflowError of a child cancelled with the workflow

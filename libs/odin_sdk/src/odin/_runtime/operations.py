@@ -272,6 +272,8 @@ class WorkflowOperations(DeterministicLoop):
                 request = self._cancel_child(child)
                 if kind == ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED:
                     await asyncio.wait([request])  # delivered (or the child had closed)
+                    if child.result.done():  # it closed first: that is its outcome
+                        return child.result.result()
                     child.result.cancel()
                     raise
 

@@ -34,7 +34,7 @@ WorkflowIdPath = Annotated[
     WorkflowId,
     AfterValidator(_not_a_dot_segment),
     Path(
-        description="The workflow id you chose at start (1-1000 characters, no '/' or control "
+        description="The workflow id you chose at start (1-1000 bytes in UTF-8, no '/' or control "
         "characters; percent-encode anything unusual).",
         openapi_examples={"order": {"summary": "A business key", "value": "order-1"}},
     ),
@@ -44,7 +44,7 @@ TaskQueuePath = Annotated[
     Identifier,
     AfterValidator(_not_a_dot_segment),
     Path(
-        description="The task queue workers poll (1-1000 characters, no control characters).",
+        description="The task queue workers poll (1-1000 bytes in UTF-8, no control characters).",
         openapi_examples={"orders": {"summary": "A task queue", "value": "orders"}},
     ),
 ]
@@ -54,7 +54,7 @@ SignalNamePath = Annotated[
     AfterValidator(_not_a_dot_segment),
     Path(
         description="The signal's name, as the workflow's signal handler is registered "
-        "(1-1000 characters, no control characters).",
+        "(1-1000 bytes in UTF-8, no control characters).",
         openapi_examples={"approve": {"summary": "A signal", "value": "approve"}},
     ),
 ]
@@ -64,7 +64,7 @@ QueryNamePath = Annotated[
     AfterValidator(_not_a_dot_segment),
     Path(
         description="The query's name, as the workflow's query handler is registered "
-        "(1-1000 characters, no control characters).",
+        "(1-1000 bytes in UTF-8, no control characters).",
         openapi_examples={"status": {"summary": "A query", "value": "status"}},
     ),
 ]

@@ -273,12 +273,13 @@ async def cancel_activity_task(request: Request, namespace: NamespacePath) -> Re
     description="Answers a query task: a polled workflow task whose `queries` holds "
     "`[{query_id, query_name, args}]` and whose `task_token` is a query token. The worker "
     "replays `history`, runs the query handler, and sends its `result`, or an `error` when "
-    "the handler failed or does not exist (the caller gets 400 `query_failed`). Nothing is "
-    "recorded in the history. The answer reaches the caller of `.../query/{query_name}` "
-    "that waits for it, whichever server it called.",
+    "the handler failed or does not exist (the caller gets 400 `query_failed`), not both. "
+    "Nothing is recorded in the history. The answer reaches the caller of "
+    "`.../query/{query_name}` that waits for it, whichever server it called. A second answer "
+    "to the same query task is refused with 404 `task_not_found`.",
     responses={
         **answer(200, "Delivered", TaskAccepted, message_examples.QUERY_ACCEPTED),
-        **problems(TOKEN_INVALID, TOO_LARGE, invalid=INVALID_TOKEN_MISSING),
+        **problems(TOKEN_INVALID, TASK_NOT_FOUND, TOO_LARGE, invalid=INVALID_TOKEN_MISSING),
     },
     openapi_extra=request_body(
         QueryTaskRespondRequest,

@@ -38,13 +38,22 @@ def _seen(m: Machine, request_id: str | None) -> bool:
 
 
 def signal(
-    m: Machine, signal_name: str, args: list[Any], *, identity: str, request_id: str | None
+    m: Machine,
+    signal_name: str,
+    args: list[Any],
+    *,
+    identity: str,
+    request_id: str | None,
+    end_start_delay: bool = False,
 ) -> None:
+    """Deliver a signal. ``end_start_delay`` (a signal-with-start that finds the run waiting
+    for its start delay) lets the first workflow task run now, as in Temporal; a plain
+    signal waits for the delay like any other event."""
     m.require_running()
     if _seen(m, request_id):
         return
-    # A signal ends a start delay, as in Temporal: the first workflow task runs now.
-    m.delete_timer(START_DELAY)
+    if end_start_delay:
+        m.delete_timer(START_DELAY)
     m.external(
         (
             EventType.WORKFLOW_EXECUTION_SIGNALED,

@@ -13,6 +13,7 @@ from croniter import CroniterError, croniter
 from odin_common.api.events import EventType
 from odin_common.api.types import RetryPolicy
 from odin_common.durations import format_duration
+from odin_common.errors import WorkflowNotFound
 from odin_common.state import ExecutionState, ParentInfo
 from odin_history.domain.machine import BACKOFF, START_DELAY, Machine, NewRun, TaskIdAllocator
 
@@ -146,10 +147,23 @@ def new_run(
     return m
 
 
+def require_chain(state: ExecutionState, first_execution_run_id: str | None) -> None:
+    """A call that names the first run of a chain (continue-as-new, retries, cron) applies
+    only to a run of that chain, as Temporal's ``first_execution_run_id``."""
+    if first_execution_run_id and state.first_run_id != first_execution_run_id:
+        raise WorkflowNotFound(
+            f"workflow {state.workflow_id!r} has no run in the chain started by run "
+            f"{first_execution_run_id}",
+            workflow_id=state.workflow_id,
+        )
+
+
 def backoff_fired(m: Machine) -> None:
-    """The start delay (or retry/cron backoff) of a run is over: its first task may run."""
-    for key in (BACKOFF, START_DELAY):
-        m.state.timer_keys.pop(key, None)
+    """The start delay (or retry/cron backoff) of a run is over: its first task may run.
+    A timer whose wait a signal-with-start ended already does nothing."""
+    waited = [m.state.timer_keys.pop(key, None) for key in (BACKOFF, START_DELAY)]
+    if not any(waited):
+        return
     m.changed = True
     if m.state.running and m.state.workflow_task is None:
         m.schedule_workflow_task()

@@ -25,7 +25,7 @@ from odin_common.db.engine import read_connection
 from odin_common.errors import InvalidArgument, QueryTimeout, WorkflowAlreadyStarted
 from odin_common.state import ExecutionState, ParentInfo
 from odin_common.tokens import TaskToken
-from odin_history.domain import interactions
+from odin_history.domain import interactions, runs
 from odin_history.engine.context import HistoryContext
 from odin_history.engine.namespaces import NamespaceInfo
 from odin_history.engine.workflows import Session
@@ -94,7 +94,14 @@ async def signal_with_start(
         if not state.running:
             return None
         m = s.machine(state)
-        interactions.signal(m, signal_name, req.signal_args, identity="", request_id=req.request_id)
+        interactions.signal(
+            m,
+            signal_name,
+            req.signal_args,
+            identity="",
+            request_id=req.request_id,
+            end_start_delay=True,
+        )
         await s.commit(m, version)
         return 200, {"workflow_id": workflow_id, "run_id": state.run_id, "started": False}
 
@@ -126,6 +133,7 @@ async def cancel_workflow(
 
     async def body(s: Session) -> dict[str, Any]:
         state, version = await s.load(req.run_id)
+        runs.require_chain(state, req.first_execution_run_id)
         m = s.machine(state)
         interactions.request_cancel(m, reason=req.reason, identity="", request_id=req.request_id)
         await s.commit(m, version)

@@ -35,14 +35,15 @@ def _encode_cursor(workflow_id: str, run_id: str, next_event_id: int) -> str:
 def _decode_cursor(token: str, workflow_id: str) -> tuple[str, int]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        token_workflow, _, rest = raw.rpartition("\n")
+        token_workflow, newline, rest = raw.rpartition("\n")
         run_id, _, event_id = rest.rpartition(":")
         value = int(event_id)
         if not run_id or value < 1:
             raise ValueError(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument("next_page_token is not one this server handed out") from exc
-    if token_workflow != workflow_id:
+    # A token without the workflow id is one of an older server's: its run id decides.
+    if newline and token_workflow != workflow_id:
         raise InvalidArgument("next_page_token belongs to another workflow")
     return run_id, value
 

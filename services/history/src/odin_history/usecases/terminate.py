@@ -17,6 +17,7 @@ async def terminate_workflow(
 
     async def body(s: Session) -> dict[str, Any]:
         state, version = await s.load(req.run_id)
+        runs.require_chain(state, req.first_execution_run_id)
         m = s.machine(state)
         runs.terminate_run(m, req.reason, req.details, "")
         await s.commit(m, version)
