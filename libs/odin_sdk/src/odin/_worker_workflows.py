@@ -237,6 +237,7 @@ class WorkflowTaskRunner:
             setup_error = str(self._not_registered(task))
         else:
             instance = new_instance(defn, _info(task))
+            instance.quiet = True  # a task still in flight runs its code again here
             try:
                 await loop.run_in_executor(self.executor, instance.activate, history)
             except Exception as exc:

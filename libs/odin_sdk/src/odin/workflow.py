@@ -202,10 +202,11 @@ def upsert_search_attributes(attributes: dict[str, Any]) -> None:
 
 
 class _ReplaySafeLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Logs with the workflow's ids; silent while the workflow replays."""
+    """Logs with the workflow's ids; silent while the workflow replays, and while a worker
+    rebuilds its state to answer a query."""
 
     def isEnabledFor(self, level: int) -> bool:
-        if unsafe.in_workflow() and unsafe.is_replaying():
+        if unsafe.in_workflow() and (unsafe.is_replaying() or _instance().quiet):
             return False
         return bool(self.logger.isEnabledFor(level))
 

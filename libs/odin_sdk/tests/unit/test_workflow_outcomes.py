@@ -5,6 +5,7 @@ refuse are refused where the workflow code passes them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -370,6 +371,7 @@ def test_durations_are_written_in_the_servers_grammar(value: timedelta, text: st
 class Queried:
     @workflow.run
     async def run(self) -> None:
+        workflow.logger.info("going to sleep")
         await workflow.sleep(60)
 
     @workflow.query
@@ -377,10 +379,8 @@ class Queried:
         return "napping"
 
 
-def test_a_query_to_a_run_that_never_ran_says_so() -> None:
-    # Terminated before any worker ran it: the history has no workflow task at all.
-    history = first_task("Queried")["events"][:1]
-    instance = new_instance(
+def queried_instance() -> Any:
+    return new_instance(
         WorkflowDefinition.of(Queried),
         WorkflowInfo(
             namespace="test",
@@ -390,6 +390,26 @@ def test_a_query_to_a_run_that_never_ran_says_so() -> None:
             task_queue="q",
         ),
     )
+
+
+def test_a_query_to_a_run_that_never_ran_says_so() -> None:
+    # Terminated before any worker ran it: the history has no workflow task at all.
+    history = first_task("Queried")["events"][:1]
+    instance = queried_instance()
     instance.activate(history)
     with pytest.raises(RuntimeError, match="no state to query"):
         instance.query("status", [])
+
+
+def test_rebuilding_a_run_for_a_query_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    # The history ends in a task still in flight: its code runs again, not as a replay.
+    instance = queried_instance()
+    instance.quiet = True
+    with caplog.at_level(logging.INFO, logger="odin.workflow"):
+        instance.activate(first_task("Queried")["events"])
+    assert instance.query("status", []) == "napping"
+    assert not [r for r in caplog.records if r.name == "odin.workflow"]
+    loud = queried_instance()  # as in the task itself
+    with caplog.at_level(logging.INFO, logger="odin.workflow"):
+        loud.activate(first_task("Queried")["events"])
+    assert [r for r in caplog.records if r.name == "odin.workflow"]

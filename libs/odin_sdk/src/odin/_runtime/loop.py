@@ -64,6 +64,8 @@ class DeterministicLoop(asyncio.AbstractEventLoop):
         self._ready: collections.deque[asyncio.Handle] = collections.deque()
         self._now = datetime(1970, 1, 1, tzinfo=UTC)
         self.is_replaying = False
+        self.quiet = False
+        """Answering a query: the workflow's logger is silent even in a task it runs anew."""
         self._commands: list[Pending] = []
         self._seq: dict[str, int] = collections.defaultdict(int)
         self._timers: dict[str, _Timer] = {}
