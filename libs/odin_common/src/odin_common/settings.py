@@ -40,7 +40,10 @@ class ServiceSettings(BaseSettings):
     )
     shard_count: int = Field(512, ge=1, le=16384, description="Number of history shards.")
     history_retention_days: int = Field(
-        30, ge=0, description="Default retention of closed workflows for new namespaces."
+        30,
+        ge=0,
+        description="Default retention of closed workflows for new namespaces (recorded on "
+        "the namespace; nothing removes closed workflows yet).",
     )
     host: str = Field("0.0.0.0", description="Interface this process listens on.")
     port: int | None = Field(

@@ -38,8 +38,12 @@ class Replayer:
     def replay_workflow(
         self, history: WorkflowHistory | dict[str, Any] | list[Any] | str | Path
     ) -> ReplayResult:
-        """Replay one history; raise :class:`NondeterminismError` if the code diverges."""
-        if isinstance(history, str | Path):
+        """Replay one history (a :class:`WorkflowHistory`, its JSON as a dict or as text, or
+        the path of a file holding it); raise :class:`NondeterminismError` if the code
+        diverges."""
+        if isinstance(history, str) and history.lstrip()[:1] in ("{", "["):
+            history = json.loads(history)
+        elif isinstance(history, str | Path):
             history = json.loads(Path(history).read_text())
         if not isinstance(history, WorkflowHistory):
             history = WorkflowHistory.from_json(history)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -223,6 +224,9 @@ def test_side_effects_versions_and_randomness_replay_identically() -> None:
     h.add("workflow_execution_completed", result=result, workflow_task_completed_event_id=done)
     instance_result = Replayer(workflows=[Deterministic]).replay_workflow(h.json())
     assert instance_result.commands == []
+    # the same history as JSON text (what GET .../history answers) replays the same way
+    as_text = Replayer(workflows=[Deterministic]).replay_workflow(json.dumps(h.json()))
+    assert as_text.commands == []
 
 
 def test_old_histories_take_the_old_branch() -> None:

@@ -68,7 +68,8 @@ an event history, so it survives crashes and resumes on another worker by replay
 **Conventions.** JSON with `snake_case` fields; times are RFC 3339 UTC; durations are strings
 like `250ms`, `30s`, `5m`, `1h30m` (or numbers of seconds). Lists are paginated with
 `page_size` (1-1000, default 100) and an opaque `next_page_token` (absent on the last page).
-Repeating a mutating call with the same `request_id` answers the first result again.
+Repeating a mutating call with the same `request_id` answers the first result again (for a
+start: while the run it started is the workflow's current run, as in Temporal).
 
 **Errors** are `application/problem+json` (RFC 9457) with a stable `code` to branch on:
 `invalid_argument`, `namespace_not_found`, `namespace_already_exists`, `workflow_not_found`,

@@ -72,8 +72,13 @@ NAMESPACE_UPDATED: Examples = {
 }
 NAMESPACE_DELETED: Examples = {
     "payments": _one(
-        "Marked deleted (its workflows are cleaned up in the background)",
-        {**NAMESPACE, "state": "deleted", "updated_at": "2026-01-03T00:00:00.000000Z"},
+        "Marked deleted and renamed, so the name can be used again",
+        {
+            **NAMESPACE,
+            "name": "payments-deleted-5f0c6c1e",
+            "state": "deleted",
+            "updated_at": "2026-01-03T00:00:00.000000Z",
+        },
     )
 }
 NAMESPACE_LIST: Examples = {

@@ -119,5 +119,7 @@ QUERY_RESPOND: Examples = {
     ),
 }
 QUERY_ACCEPTED: Examples = {
-    "accepted": _one("The answer reached the caller waiting for it", {"accepted": True})
+    "accepted": _one(
+        "The answer was taken: it reaches the caller waiting for it, if any", {"accepted": True}
+    )
 }

@@ -28,7 +28,9 @@ class NamespaceCreate(StrictModel):
         None,
         ge=0,
         le=3650,
-        description="Days closed workflows are kept (default: HUGO_ORCHESTRATOR_HISTORY_RETENTION_DAYS, 30).",
+        description="Days closed workflows are to be kept (default: "
+        "HUGO_ORCHESTRATOR_HISTORY_RETENTION_DAYS, 30). Recorded; removing closed workflows "
+        "once it has passed is not implemented yet.",
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +15,7 @@ from odin_common.api.namespaces import (
     NamespaceResponse,
     NamespaceUpdate,
 )
+from odin_common.api.types import NamespaceName
 from odin_frontend import examples
 from odin_frontend.deps import frontend_of
 from odin_frontend.openapi import (
@@ -65,7 +68,7 @@ async def create_namespace(request: Request) -> Response:
     summary="List namespaces",
     description="Namespaces in name order, a page at a time: pass the `next_page_token` of "
     "one page to get the next; an absent or empty token means the last page. Deleted "
-    "namespaces are listed with `state: deleted` until they are cleaned up.",
+    "namespaces are not listed.",
     responses={
         **answer(200, "A page of namespaces", NamespaceListResponse, examples.NAMESPACE_LIST),
         **problems(invalid=INVALID_PAGE_SIZE),
@@ -118,14 +121,26 @@ async def update_namespace(request: Request, namespace: NamespacePath) -> Respon
 @router.delete(
     "/{namespace}",
     summary="Delete a namespace",
-    description="Marks the namespace deleted (`state: deleted`) and answers it; the system "
-    "workers then clean up its workflows.",
+    description="Marks the namespace deleted (`state: deleted`) and renames it "
+    "`<name>-deleted-<id>`, so the name can be registered again; the answer shows it. Its "
+    "workflows can no longer be reached. Their data stays in the database: removing it is "
+    "not implemented yet.",
     responses={
         **answer(200, "The namespace, now deleted", NamespaceResponse, examples.NAMESPACE_DELETED),
         **problems(NAMESPACE_NOT_FOUND),
     },
 )
-async def delete_namespace(request: Request, namespace: NamespacePath) -> Response:
+async def delete_namespace(
+    request: Request,
+    namespace: Annotated[
+        NamespaceName,
+        Path(
+            description="The namespace to delete.",
+            # Not "default": one "Try it out" would break every other example.
+            openapi_examples={"payments": {"summary": "A namespace", "value": "payments"}},
+        ),
+    ],
+) -> Response:
     fe = frontend_of(request)
     return relay(
         await forward.delete_namespace(

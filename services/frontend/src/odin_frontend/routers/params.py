@@ -90,7 +90,7 @@ PageSizeQuery = Annotated[
 PageTokenQuery = Annotated[
     str | None,
     Query(
-        max_length=4096,
+        max_length=2048,
         description="The `next_page_token` of the previous page; omitted for the first page.",
     ),
 ]

@@ -275,10 +275,11 @@ async def cancel_activity_task(request: Request, namespace: NamespacePath) -> Re
     "replays `history`, runs the query handler, and sends its `result`, or an `error` when "
     "the handler failed or does not exist (the caller gets 400 `query_failed`), not both. "
     "Nothing is recorded in the history. The answer reaches the caller of "
-    "`.../query/{query_name}` that waits for it, whichever server it called. A second answer "
-    "to the same query task is refused with 404 `task_not_found`.",
+    "`.../query/{query_name}` that waits for it, whichever server it called. An answer "
+    "nobody waits for any more (the query timed out) is accepted and kept for a short while; "
+    "a second answer to the same query task is refused with 404 `task_not_found`.",
     responses={
-        **answer(200, "Delivered", TaskAccepted, message_examples.QUERY_ACCEPTED),
+        **answer(200, "Accepted", TaskAccepted, message_examples.QUERY_ACCEPTED),
         **problems(TOKEN_INVALID, TASK_NOT_FOUND, TOO_LARGE, invalid=INVALID_TOKEN_MISSING),
     },
     openapi_extra=request_body(

@@ -110,7 +110,7 @@ async def update_namespace(ctx: HistoryContext, name: str, req: NamespaceUpdate)
 
 async def delete_namespace(ctx: HistoryContext, name: str) -> dict[str, Any]:
     """Mark the namespace deleted. It is renamed so the name can be used again; its workflows
-    become unreachable and are cleaned up by the system workers."""
+    become unreachable (their rows stay: nothing removes them yet)."""
     row = await _registered(ctx, name)
     new_name = f"{name[:230]}-deleted-{row['id'][:8]}"
     async with ctx.db.begin() as conn:
