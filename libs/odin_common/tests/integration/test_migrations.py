@@ -30,3 +30,16 @@ def test_postgres_schema_matches_metadata(pg_url: str) -> None:
 
 def test_sqlite_schema_matches_metadata(sqlite_url: str) -> None:
     assert _diff(sqlite_url) == []
+
+
+def test_upgrade_of_a_database_that_does_not_exist_says_so_in_one_line(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from odin_common.db.__main__ import main
+
+    missing = pg_url.rsplit("/", 1)[0] + "/odin_no_such_database"
+    assert main(["upgrade", "--url", missing]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cannot upgrade the database:")
+    assert "does not exist" in err
+    assert "Traceback" not in err

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 from odin_common.db.engine import create_engine
 from odin_common.db.migrate import current_revision, head_revision, upgrade
 from odin_common.settings import ServiceSettings
@@ -23,7 +25,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "head":
         print(head_revision())
         return 0
-    if args.command == "upgrade":
+    try:
+        return _run(args.command, url)
+    except OperationalError as exc:
+        # e.g. the database does not exist yet, or the server is down: one line, no traceback
+        reason = str(exc.orig).strip().splitlines()[-1] if exc.orig else str(exc)
+        print(f"cannot {args.command} the database: {reason}", file=sys.stderr)
+        return 1
+
+
+def _run(command: str, url: str) -> int:
+    if command == "upgrade":
         upgrade(url)
         print(f"database is at {head_revision()}")
         return 0
