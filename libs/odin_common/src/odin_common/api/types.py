@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -156,19 +157,25 @@ def _storable(value: Any) -> Any:
         ) from None
     # A number too large for a double (1e400) reaches here as infinity, which JSON cannot
     # hold (it would be stored as null); the walk runs only when the encoding has a null.
-    if b"null" in encoded and not _finite(value):
+    if b"null" in encoded and any(
+        isinstance(v, float) and not math.isfinite(v) for v in _scalars(value)
+    ):
         raise ValueError("cannot be stored: a number is too large (JSON has no infinity)")
     return value
 
 
-def _finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
+def _scalars(value: Any) -> Iterator[Any]:
+    """Every value inside a JSON document that is not an object or an array, object keys
+    included."""
     if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_finite(v) for v in value)
-    return True
+        for key, item in value.items():
+            yield key
+            yield from _scalars(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _scalars(item)
+    else:
+        yield value
 
 
 JsonValue = Annotated[Any, AfterValidator(_storable)]
@@ -177,18 +184,8 @@ the store (like Temporal's and most JSON tooling) keeps 64-bit ones, so larger o
 refused with a 400 instead of failing later when the event is written."""
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 def _indexable(value: dict[str, Any]) -> dict[str, Any]:
-    if _has_nul(value):
+    if any(isinstance(v, str) and "\x00" in v for v in _scalars(value)):
         raise ValueError("search attributes cannot contain the NUL character (\\u0000)")
     return value
 

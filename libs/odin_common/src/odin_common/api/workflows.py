@@ -80,7 +80,7 @@ class WorkflowStartRequest(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _delay_or_cron(self) -> WorkflowStartRequest:
+    def _consistent(self) -> WorkflowStartRequest:
         if self.cron_schedule is not None and self.start_delay is not None:
             raise ValueError("start_delay cannot be combined with cron_schedule")
         if not self.task_timeout:

@@ -146,8 +146,8 @@ async def describe_workflow(
     "/{workflow_id}/history",
     summary="Read a workflow's event history",
     description="The events of a run, oldest first, a page at a time. With "
-    "`wait_new_event=true` a page that would be empty instead waits (up to HUGO_ORCHESTRATOR_LONG_POLL_SECONDS, 30 s by default) for the "
-    "next event: pass the last page's `next_page_token` to follow a run as it happens. "
+    "`wait_new_event=true` a page that would be empty instead waits (up to "
+    "HUGO_ORCHESTRATOR_LONG_POLL_SECONDS, 30 s by default) for the next event: pass the last page's `next_page_token` to follow a run as it happens. "
     "`event_filter=close` answers only the closing event (waiting for it with "
     "`wait_new_event=true`).",
     responses={
@@ -165,7 +165,8 @@ async def get_workflow_history(
     wait_new_event: Annotated[
         bool,
         Query(
-            description="Wait (up to HUGO_ORCHESTRATOR_LONG_POLL_SECONDS, 30 s by default) for a new event rather than answer an empty page.",
+            description="Wait (up to HUGO_ORCHESTRATOR_LONG_POLL_SECONDS, 30 s by default) "
+            "for a new event rather than answer an empty page.",
             openapi_examples={"no_wait": {"summary": "Answer at once", "value": False}},
         ),
     ] = False,

@@ -56,7 +56,8 @@ class NewRun:
 BACKOFF = "backoff"
 """Timer key of a run's first workflow task waiting for its retry or cron backoff."""
 START_DELAY = "start_delay"
-"""Timer key of a run's first workflow task waiting for its start delay (a signal ends it)."""
+"""Timer key of a run's first workflow task waiting for its start delay (a signal-with-start
+ends it)."""
 
 
 def workflow_task_backoff(attempt: int) -> timedelta:

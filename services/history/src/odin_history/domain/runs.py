@@ -59,7 +59,7 @@ def new_run(
 ) -> Machine:
     """A new run. ``signals`` are delivered before its first workflow task (signal-with-start).
     ``backoff`` delays the first workflow task; with ``start_delay`` it is the start delay a
-    signal cuts short (as in Temporal), rather than a retry or cron backoff."""
+    signal-with-start cuts short (as in Temporal), rather than a retry or cron backoff."""
     run_id = run_id or str(uuid.uuid4())
     first_run_id = first_run_id or run_id
     execution_time = now + (backoff or timedelta(0))

@@ -60,7 +60,7 @@ async def start_workflow(
             new_task_id=s.shard.new_task_id,
             backoff=backoff,
             signals=signals,
-            start_delay=req.cron_schedule is None,
+            start_delay=req.start_delay is not None,
         )
 
     async def body(s: Session) -> tuple[int, dict[str, Any]]:
